@@ -1,0 +1,259 @@
+"""The bench: one instrument per role, built from a bench config file (TOML).
+
+A bench config names, for each role, the driver and the VISA resource, and whether the resource is
+the emulated twin or the real device::
+
+    [bench]
+    cell = "as sintered"        # the emulated cell's surface state (emulated roles only)
+    speed = 1.0                 # emulated time runs this many times faster than the wall clock
+
+    [fra]
+    driver = "solartron1260"
+    resource = "GPIB0::4::INSTR"
+    emulated = true             # false: open the real instrument through the system's VISA
+
+Swapping a role to the real instrument is the one line ``emulated = false``. The shipped default,
+``resources/benches/emulated.toml``, is all-emulated with the as-sintered cell.
+
+Driver contract: a driver class named in ``DRIVERS`` has a class method
+``open(resource_name, *, resource_manager, emulation, **options)``; ``emulation`` is the emulated
+VISA library (carrying the cell model and the clock) for an emulated role and ``None`` for a real one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from instruments.clock import Clock, make_clock
+from instruments.roles import FrequencyResponseAnalyser, Galvanostat, Instrument, TemperatureController
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "resources" / "benches" / "emulated.toml"
+
+#: role key -> (interface, label)
+ROLES: dict[str, tuple[type[Instrument], str]] = {
+    "fra": (FrequencyResponseAnalyser, "Impedance analyser"),
+    "galvanostat": (Galvanostat, "Cycler"),
+    "stage": (TemperatureController, "Temperature stage"),
+}
+
+#: role key -> driver name -> "module:Class"
+DRIVERS: dict[str, dict[str, str]] = {
+    "fra": {
+        "solartron1260": "instruments.solartron1260:Solartron1260",
+        "vmp300": "instruments.biologic.vmp300:VMP300Impedance",
+    },
+    "galvanostat": {
+        "keithley2400": "instruments.keithley2400:Keithley2400",
+        "vmp300": "instruments.biologic.vmp300:VMP300Galvanostat",
+    },
+    "stage": {
+        "linkam_t95": "instruments.linkam_t95:LinkamT95",
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A bench config file is wrong: says which file, which key and what was expected."""
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """What the config says about one role."""
+
+    role: str
+    driver: str
+    resource: str
+    emulated: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    roles: dict[str, RoleSpec]
+    cell: str = "as sintered"
+    speed: float = 1.0
+    seed: int | None = None
+    path: Path | None = None
+
+    @property
+    def any_emulated(self) -> bool:
+        return any(spec.emulated for spec in self.roles.values())
+
+
+def load_config(path: str | Path | None = None) -> BenchConfig:
+    """Read and check a bench config file; raise ``ConfigError`` naming the key on any mistake."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the bench config ({exc.strerror or exc}).") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}.") from exc
+    return parse_config(data, path)
+
+
+def _expect(path, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(f"{path}: '{key}' must be {what}, got {value!r}.")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{path}: '{key}' must be {what}, got {value!r}.")
+    return value
+
+
+def parse_config(data: dict[str, Any], path: Path | str | None = "<config>") -> BenchConfig:
+    known = {"bench", *ROLES}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown section [{key}]; expected one of {sorted(known)}.")
+    bench = data.get("bench", {})
+    cell = _expect(path, "bench.cell", bench.get("cell", "as sintered"), str, "a surface state name")
+    speed = _expect(path, "bench.speed", bench.get("speed", 1.0), (int, float), "a positive number")
+    if not speed > 0:
+        raise ConfigError(f"{path}: 'bench.speed' must be a positive number, got {speed!r}.")
+    seed = bench.get("seed")
+    if seed is not None:
+        _expect(path, "bench.seed", seed, int, "an integer")
+    for key in bench:
+        if key not in {"cell", "speed", "seed"}:
+            raise ConfigError(f"{path}: unknown key 'bench.{key}'; expected cell, speed or seed.")
+    roles: dict[str, RoleSpec] = {}
+    for role in ROLES:
+        if role not in data:
+            raise ConfigError(f"{path}: missing section [{role}] (keys: driver, resource, emulated).")
+        section = data[role]
+        _expect(path, role, section, dict, "a table")
+        driver = _expect(path, f"{role}.driver", section.get("driver"), str, "a driver name")
+        if driver not in DRIVERS[role]:
+            raise ConfigError(
+                f"{path}: '{role}.driver' is {driver!r}; expected one of {sorted(DRIVERS[role])}."
+            )
+        resource = _expect(path, f"{role}.resource", section.get("resource"), str, "a VISA resource name")
+        emulated = _expect(path, f"{role}.emulated", section.get("emulated", True), bool, "true or false")
+        options = {k: v for k, v in section.items() if k not in {"driver", "resource", "emulated"}}
+        roles[role] = RoleSpec(role, driver, resource, emulated, options)
+    config = BenchConfig(roles, cell=cell, speed=float(speed), seed=seed, path=Path(path) if path else None)
+    if speed != 1 and not all(spec.emulated for spec in roles.values()):
+        raise ConfigError(
+            f"{path}: 'bench.speed' is {speed}, but a real instrument cannot run faster than real time; "
+            "set speed = 1 or make every role emulated."
+        )
+    return config
+
+
+def driver_class(role: str, driver: str) -> type[Instrument]:
+    module_name, _, class_name = DRIVERS[role][driver].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+class Bench:
+    """One instrument per role, the clock they share, and (when emulated) the cell they measure."""
+
+    def __init__(self, config: BenchConfig, *, clock: Clock | None = None, cell: Any = None):
+        self.config = config
+        self.clock = clock if clock is not None else make_clock(config.speed)
+        self.emulation = None
+        if config.any_emulated:
+            from instruments.emulation import visa_library
+
+            self.emulation = visa_library(cell=cell if cell is not None else config.cell,
+                                          clock=self.clock, seed=config.seed)
+        self._instruments: dict[str, Instrument | None] = dict.fromkeys(ROLES)
+        try:
+            for role in ROLES:
+                self.connect(role)
+        except Exception:
+            self.close()
+            raise
+
+    @classmethod
+    def from_config(
+        cls, path: str | Path | None = None, *, speed: float | None = None, clock: Clock | None = None,
+        cell: Any = None,
+    ) -> Bench:
+        """Build the bench a config file describes (the all-emulated default when ``path`` is None)."""
+        config = load_config(path)
+        if speed is not None:
+            data = {"speed": speed}
+            config = BenchConfig(config.roles, cell=config.cell, seed=config.seed, path=config.path, **data)
+        return cls(config, clock=clock, cell=cell)
+
+    @property
+    def cell(self) -> Any:
+        """The emulated cell model, or None on an all-real bench."""
+        return None if self.emulation is None else self.emulation.cell
+
+    # --- roles -------------------------------------------------------------------------------
+    @property
+    def fra(self) -> FrequencyResponseAnalyser:
+        return self._require("fra")
+
+    @property
+    def galvanostat(self) -> Galvanostat:
+        return self._require("galvanostat")
+
+    @property
+    def stage(self) -> TemperatureController:
+        return self._require("stage")
+
+    def instrument(self, role: str) -> Instrument | None:
+        return self._instruments[role]
+
+    def roles(self) -> list[tuple[str, str, Instrument | None]]:
+        """(role key, role label, instrument or None when disconnected) for each role."""
+        return [(role, label, self._instruments[role]) for role, (_, label) in ROLES.items()]
+
+    def _require(self, role: str) -> Any:
+        instrument = self._instruments[role]
+        if instrument is None:
+            raise RuntimeError(f"The {ROLES[role][1].lower()} is disconnected; connect it first.")
+        return instrument
+
+    # --- connection --------------------------------------------------------------------------
+    def connect(self, role: str) -> Instrument:
+        if self._instruments[role] is not None:
+            return self._instruments[role]
+        spec = self.config.roles[role]
+        cls = driver_class(role, spec.driver)
+        import pyvisa
+
+        if spec.emulated:
+            manager = pyvisa.ResourceManager(self.emulation)
+        else:
+            manager = pyvisa.ResourceManager(spec.options.get("visa_library", "@py"))
+        instrument = cls.open(spec.resource, resource_manager=manager,
+                              emulation=self.emulation if spec.emulated else None,
+                              **{k: v for k, v in spec.options.items() if k != "visa_library"})
+        expected = ROLES[role][0]
+        if not isinstance(instrument, expected):
+            raise ConfigError(f"driver {spec.driver!r} does not implement the {ROLES[role][1]} role.")
+        instrument.emulated = spec.emulated
+        self._instruments[role] = instrument
+        return instrument
+
+    def disconnect(self, role: str) -> None:
+        instrument = self._instruments[role]
+        self._instruments[role] = None
+        if instrument is None:
+            return
+        try:
+            if isinstance(instrument, Galvanostat):
+                instrument.safe_state()
+        finally:
+            instrument.close()
+
+    def close(self) -> None:
+        """Leave the galvanostat safe and release every instrument."""
+        errors = []
+        for role in ROLES:
+            try:
+                self.disconnect(role)
+            except Exception as exc:  # noqa: BLE001 - close the others anyway
+                errors.append(exc)
+        if errors:
+            raise errors[0]
