@@ -1,0 +1,61 @@
+"""The main window opens on the emulated bench with a dock per role and leaves no thread behind."""
+
+import threading
+
+from PySide6.QtWidgets import QDockWidget
+
+from instruments.bench import Bench
+from instruments.clock import AcceleratedClock
+from ui.main_window import MainWindow
+
+
+def _open(qtbot, settings):
+    bench = Bench.from_config(clock=AcceleratedClock(100))
+    window = MainWindow(bench, settings=settings)
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        window.show()
+    return window
+
+
+def test_window_has_a_dock_per_role_and_closes_cleanly(qtbot, settings):
+    threads_before = set(threading.enumerate())
+    window = _open(qtbot, settings)
+    docks = {d.objectName(): d for d in window.findChildren(QDockWidget)}
+    assert set(docks) == {"dock-fra", "dock-galvanostat", "dock-stage"}
+    for role, dock in window.docks.items():
+        assert dock.state_text() == "emulated", role
+        assert dock.identity_label.text() == window.bench.instrument(role).identity
+        assert dock.identity_label.text() not in ("", "—")
+    assert "all emulated" in window.bench_state_text()
+    assert "3/3 roles connected" in window.statusBar().findChildren(type(window.bench_label))[-1].text() or \
+        "3/3 roles connected" in window.bench_label.text()
+    # live readings arrive from the monitor thread
+    qtbot.waitUntil(lambda: window.docks["stage"].reading_text("temperature_c") not in (None, "—"), timeout=5000)
+    assert window.monitor.is_running()
+    window.close()
+    assert not window.monitor.is_running()
+    leftover = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    assert leftover == []
+
+
+def test_disconnect_and_reconnect_a_role(qtbot, settings):
+    window = _open(qtbot, settings)
+    dock = window.docks["galvanostat"]
+    dock.connect_button.click()
+    assert dock.state_text() == "disconnected"
+    assert window.bench.instrument("galvanostat") is None
+    assert "2/3 roles connected" in window.bench_label.text()
+    dock.connect_button.click()
+    assert dock.state_text() == "emulated"
+    assert window.bench.instrument("galvanostat") is not None
+    window.close()
+
+
+def test_layout_is_remembered(qtbot, settings):
+    window = _open(qtbot, settings)
+    window.resize(1111, 777)
+    window.close()
+    again = _open(qtbot, settings)
+    assert again.size().width() == 1111
+    again.close()

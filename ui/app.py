@@ -1,0 +1,71 @@
+"""Start the workbench window: ``nzsp-workbench [--config BENCH.toml] [--speed FACTOR]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from instruments.bench import DEFAULT_CONFIG
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nzsp-workbench",
+        description="NZSP Workbench: impedance, plating/stripping and critical-current-density tests of "
+        "Na|NZSP|Na cells. Starts on emulated instruments unless the bench config says otherwise.",
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", type=Path, default=None,
+        help=f"bench config (TOML) naming each role's driver and VISA resource; default: {DEFAULT_CONFIG.name}, "
+        "all emulated",
+    )
+    parser.add_argument(
+        "--speed", metavar="FACTOR", type=float, default=None,
+        help="run the emulated clock this many times faster than real time (emulated benches only)",
+    )
+    parser.add_argument(
+        "--screenshot", metavar="PNG", type=Path, default=None,
+        help="open the window, save a picture of it to PNG and quit",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from instruments.bench import Bench, ConfigError
+
+    if args.speed is not None and not args.speed > 0:
+        print(f"nzsp-workbench: --speed must be a positive number, got {args.speed}.", file=sys.stderr)
+        return 2
+    try:
+        bench = Bench.from_config(args.config, speed=args.speed)
+    except ConfigError as exc:
+        print(f"nzsp-workbench: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - an instrument that cannot be opened: say which and why
+        print(f"nzsp-workbench: could not set up the bench: {exc}", file=sys.stderr)
+        return 1
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("NZSP Workbench")
+    app.setApplicationName("NZSP Workbench")
+    window = MainWindow(bench)
+    window.show()
+    if args.screenshot is not None:
+        def snap() -> None:
+            window.grab().save(str(args.screenshot))
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(1500, snap)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

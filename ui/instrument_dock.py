@@ -1,0 +1,87 @@
+"""A dock per instrument role: which instrument it is, emulated or connected, live readings, and
+connect/disconnect."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+_READING_LABELS = {
+    "temperature_c": ("Temperature", "{:.1f} °C"),
+    "voltage_v": ("Voltage", "{:.4f} V"),
+    "current_a": ("Current", "{:.4f} mA", 1e3),
+    "current_density_mA_cm2": ("Current density", "{:.3f} mA/cm²"),
+}
+
+
+class InstrumentDock(QDockWidget):
+    """Shows one role's instrument; asks the window to connect or disconnect it."""
+
+    connect_requested = Signal(str)
+    disconnect_requested = Signal(str)
+
+    def __init__(self, role: str, label: str, spec, parent: QWidget | None = None):
+        super().__init__(label, parent)
+        self.role = role
+        self.setObjectName(f"dock-{role}")
+        self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        form = QFormLayout()
+        self.identity_label = QLabel("—")
+        self.identity_label.setWordWrap(True)
+        self.identity_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("state")
+        form.addRow("Driver", QLabel(f"{spec.driver}  ({spec.resource})"))
+        form.addRow("Instrument", self.identity_label)
+        form.addRow("State", self.state_label)
+        self._reading_labels: dict[str, QLabel] = {}
+        self._readings_form = form
+        layout.addLayout(form)
+        self.connect_button = QPushButton()
+        self.connect_button.clicked.connect(self._toggle)
+        layout.addWidget(self.connect_button)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self._connected = False
+        self.set_instrument(None, emulated=spec.emulated)
+
+    def set_instrument(self, instrument, *, emulated: bool, error: str | None = None) -> None:
+        """Show a connected instrument, or a disconnected role (with the reason when it failed)."""
+        self._connected = instrument is not None
+        if instrument is not None:
+            self.identity_label.setText(instrument.identity)
+            state, colour = ("emulated", "#1565c0") if emulated else ("connected", "#2e7d32")
+        else:
+            self.identity_label.setText("—")
+            state, colour = (f"error: {error}", "#c62828") if error else ("disconnected", "#757575")
+        self.state_label.setText(state)
+        self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.connect_button.setText("Disconnect" if self._connected else "Connect")
+        for label in self._reading_labels.values():
+            label.setText("—")
+
+    def state_text(self) -> str:
+        return self.state_label.text()
+
+    def show_readings(self, values: dict) -> None:
+        for key, value in values.items():
+            spec = _READING_LABELS.get(key)
+            if spec is None:
+                continue
+            name, fmt, *scale = spec
+            label = self._reading_labels.get(key)
+            if label is None:
+                label = QLabel()
+                label.setObjectName(key)
+                self._reading_labels[key] = label
+                self._readings_form.addRow(name, label)
+            label.setText(fmt.format(value * (scale[0] if scale else 1)))
+
+    def reading_text(self, key: str) -> str | None:
+        label = self._reading_labels.get(key)
+        return None if label is None else label.text()
+
+    def _toggle(self) -> None:
+        (self.disconnect_requested if self._connected else self.connect_requested).emit(self.role)
