@@ -1,0 +1,246 @@
+"""Shared pieces of the impedance readers: text decoding, strict number parsing,
+column-name aliases, and the conversion of a parsed table into the spectrum DataFrame.
+
+Every reader returns a :class:`RawTable` (column names, cell text and the line number of
+each row); :func:`to_frame` then picks the frequency / real / imaginary columns, checks
+every value and builds the DataFrame, so all formats report errors the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+STANDARD_COLUMNS = ("frequency_hz", "z_real_ohm", "z_imag_ohm")
+ROLE_LABELS = {"frequency_hz": "frequency", "z_real_ohm": "Z'", "z_imag_ohm": "Z''"}
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity|1\.#inf|1\.#ind|1\.#qnan)", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class FormatError(ValueError):
+    """A file is not a readable impedance spectrum; the message names file, line and expectation."""
+
+    def __init__(self, path: str | Path, line: int | None, message: str):
+        self.path = str(path)
+        self.line = line
+        self.detail = message
+        where = Path(self.path).name if line is None else f"{Path(self.path).name}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+def decode(data: bytes) -> str:
+    """Decode instrument text: UTF-8 (with or without BOM), else Latin-1 (EC-Lab, Gamry on Windows)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on CR, LF or CRLF only, so line numbers match what an editor shows."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def parse_number(token: str, *, decimal_comma: bool) -> float | None:
+    """Parse one numeric cell strictly; ``None`` if it is not a number.
+
+    Non-finite spellings return ``nan`` so the caller can report them as such.
+    """
+    text = token.strip().strip('"').strip()
+    if decimal_comma and "," in text and "." not in text:
+        text = text.replace(",", ".", 1)
+    if _NUMBER.fullmatch(text):
+        return float(text)
+    if _NON_FINITE.fullmatch(text):
+        return math.nan
+    return None
+
+
+def to_float_or_none(text: str) -> float | None:
+    """Leading number of a header value such as ``'0,001 cm²'`` or ``'20.0'``; ``None`` if absent."""
+    match = re.match(r"\s*([+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?)", text)
+    if not match:
+        return None
+    value = float(match.group(1).replace(",", "."))
+    return value if math.isfinite(value) else None
+
+
+# --- column names ------------------------------------------------------------------------------
+
+_ALIASES = {
+    "frequency_hz": {"f", "freq", "frequency", "fre", "frequencies", "frequencyhz", "freqhz"},
+    "z_real_ohm": {"z'", "re", "re(z)", "rez", "zre", "zreal", "real", "realz", "zr", "z1", "zrealohm"},
+    "z_imag_ohm": {"z''", "im", "im(z)", "imz", "zim", "zimag", "imag", "imagz", "zi", "z2", "zimagohm",
+                   "zimaginary"},
+}
+
+
+def normalise_name(name: str) -> tuple[str, bool]:
+    """Reduce a column name to an alias key; return (key, has_leading_minus)."""
+    s = name.strip().strip('"').strip()
+    negated = s[:1] in ("-", "\u2212")
+    if negated:
+        s = s[1:].strip()
+    s = s.lower().replace("\u2033", "''").replace("\u2032", "'").replace("\u2019", "'").replace('"', "''")
+    s = re.sub(r"\s*/\s*[^/]*$", "", s) if "/" in s else s
+    group = re.search(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$", s)
+    if group and group.group(1).strip() not in ("z", "y"):
+        s = s[: group.start()]
+    s = re.sub(r"[_\s]+(hz|ohms?|\u03c9|\u2126)$", "", s)
+    s = re.sub(r"[\s_.\-]", "", s)
+    return s, negated
+
+
+def role_of(name: str) -> tuple[str | None, bool]:
+    """Which standard column a file column name stands for, and whether it carries a leading minus."""
+    key, negated = normalise_name(name)
+    for role, aliases in _ALIASES.items():
+        if key in aliases:
+            return role, negated
+    return None, negated
+
+
+def match_roles(names: list[str]) -> dict[str, int]:
+    """Index of the first column matching each role (only the roles found)."""
+    found: dict[str, int] = {}
+    for index, name in enumerate(names):
+        role, _ = role_of(name)
+        if role and role not in found:
+            found[role] = index
+    return found
+
+
+# --- the parsed table --------------------------------------------------------------------------
+
+
+@dataclass
+class RawTable:
+    """A data table as a reader found it, before values are checked."""
+
+    format_name: str
+    names: list[str]
+    rows: list[list[str]]
+    line_numbers: list[int]
+    header_line: int | None = None
+    roles: dict[str, int] = field(default_factory=dict)
+    # +1: the imaginary column holds Z'' with its physical sign; -1: it holds -Z''; None: decide
+    imag_sign: int | None = None
+    imag_sign_source: str = "format"
+    decimal_comma: bool = False
+    # rows whose frequency, Z' and Z'' are all exactly zero are placeholders (PARSTAT's DC rows)
+    skip_all_zero_rows: bool = False
+    extra: dict[str, list[int]] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+
+def _resolve_override(table: RawTable, columns: dict, path: str | Path) -> dict[str, int]:
+    """Apply a ``columns=`` mapping (standard name -> file column, or file column -> standard name)."""
+    if not isinstance(columns, dict) or not columns:
+        raise ValueError("columns must be a non-empty dict mapping standard names to file columns")
+    if set(columns) <= set(STANDARD_COLUMNS):
+        mapping = dict(columns)
+    elif set(columns.values()) <= set(STANDARD_COLUMNS):
+        mapping = {target: source for source, target in columns.items()}
+    else:
+        raise ValueError(f"columns must map {', '.join(STANDARD_COLUMNS)} to file columns, got {columns!r}")
+    roles = dict(table.roles)
+    for role, source in mapping.items():
+        if isinstance(source, int) and not isinstance(source, bool):
+            if source < 0:
+                raise ValueError(f"column position for {role} must be >= 0, got {source}")
+            roles[role] = source
+        elif isinstance(source, str):
+            stripped = [n.strip() for n in table.names]
+            if source.strip() not in stripped:
+                raise FormatError(path, table.header_line,
+                                  f"column {source!r} requested for {role} not found; columns are {stripped}")
+            roles[role] = stripped.index(source.strip())
+        else:
+            raise ValueError(f"column for {role} must be a name or a position, got {source!r}")
+    return roles
+
+
+def _column_label(table: RawTable, index: int) -> str:
+    return table.names[index].strip() if index < len(table.names) else f"column {index + 1}"
+
+
+def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
+             imag_sign: int | None = None) -> pd.DataFrame:
+    """Check the table's values and build the spectrum DataFrame with its metadata in ``attrs``."""
+    if imag_sign not in (None, 1, -1):
+        raise ValueError(f"imag_sign must be +1, -1 or None, got {imag_sign!r}")
+    roles = _resolve_override(table, columns, path) if columns is not None else dict(table.roles)
+    missing = [ROLE_LABELS[r] for r in STANDARD_COLUMNS if r not in roles]
+    if missing:
+        raise FormatError(path, table.header_line,
+                          f"expected columns for frequency, Z' and Z''; no column found for {', '.join(missing)}"
+                          f" among {[n.strip() for n in table.names]}")
+    if not table.rows:
+        last = table.header_line if table.header_line is not None else None
+        raise FormatError(path, last, "expected numeric data rows after the header, found none")
+    order = [roles[r] for r in STANDARD_COLUMNS]
+    labels = ", ".join(_column_label(table, i) for i in order)
+    values = np.empty((len(table.rows), 3))
+    kept = np.ones(len(table.rows), dtype=bool)
+    for r, (cells, line) in enumerate(zip(table.rows, table.line_numbers, strict=True)):
+        for c, index in enumerate(order):
+            token = cells[index] if index < len(cells) else None
+            number = None if token is None else parse_number(token, decimal_comma=table.decimal_comma)
+            if number is None:
+                found = "\t".join(cells).strip() if token is None else token.strip()
+                raise FormatError(path, line, f"expected 3 numeric columns ({labels}), found {found[:60]!r}")
+            if not math.isfinite(number):
+                raise FormatError(path, line, f"non-finite value {token.strip()[:30]!r} in column "
+                                              f"{_column_label(table, index)}")
+            values[r, c] = number
+        if table.skip_all_zero_rows and not values[r].any():
+            kept[r] = False
+            continue
+        if values[r, 0] <= 0:
+            raise FormatError(path, line, f"frequency must be positive, found {cells[order[0]].strip()!r}")
+
+    if not kept.any():
+        raise FormatError(path, table.line_numbers[-1], "expected impedance rows, found only rows of zeros")
+    values = values[kept]
+    sign, source = table.imag_sign, table.imag_sign_source
+    imag_index = roles["z_imag_ohm"]
+    imag_negated = imag_index < len(table.names) and role_of(table.names[imag_index])[1]
+    if imag_index != table.roles.get("z_imag_ohm"):
+        # a column chosen by the caller: its own name, or else its data, tells the sign
+        sign, source = (-1, "name") if imag_negated else (None, "data")
+    if imag_sign is not None:
+        sign, source = imag_sign, "argument"
+    elif sign is None:
+        if imag_negated:
+            sign, source = -1, "name"
+        else:
+            positive = int(np.count_nonzero(values[:, 2] > 0))
+            negative = int(np.count_nonzero(values[:, 2] < 0))
+            sign, source = (-1 if positive > negative else 1), "data"
+
+    frame = pd.DataFrame({
+        "frequency_hz": values[:, 0],
+        "z_real_ohm": values[:, 1],
+        "z_imag_ohm": values[:, 2] * sign + 0.0,
+    })
+    for name, extra in table.extra.items():
+        frame[name] = np.asarray(extra, dtype=np.int64)[kept]
+    frame.attrs.update(table.meta)
+    frame.attrs["format"] = table.format_name
+    frame.attrs["source_path"] = str(path)
+    frame.attrs["columns_used"] = {r: _column_label(table, roles[r]) for r in STANDARD_COLUMNS}
+    frame.attrs["imag_sign"] = sign
+    frame.attrs["imag_sign_source"] = source
+    if not kept.all():
+        frame.attrs["skipped_zero_rows"] = int((~kept).sum())
+    return frame
