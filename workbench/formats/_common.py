@@ -140,6 +140,8 @@ class RawTable:
     # rows whose frequency, Z' and Z'' are all exactly zero are placeholders (PARSTAT's DC rows)
     skip_all_zero_rows: bool = False
     extra: dict[str, list[int]] = field(default_factory=dict)
+    # integer columns kept in the output (e.g. 'cycle' -> index of EC-Lab's 'cycle number')
+    int_columns: dict[str, int] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
 
@@ -174,6 +176,15 @@ def _column_label(table: RawTable, index: int) -> str:
     return table.names[index].strip() if index < len(table.names) else f"column {index + 1}"
 
 
+def _integer_cell(table: RawTable, cells: list[str], index: int, path: str | Path, line: int) -> int:
+    value = parse_number(cells[index], decimal_comma=table.decimal_comma) if index < len(cells) else None
+    if value is None or not math.isfinite(value) or abs(value) > 2**53 or value != int(value):
+        found = cells[index] if index < len(cells) else "\t".join(cells)
+        label = _column_label(table, index)
+        raise FormatError(path, line, f"expected an integer {label}, found {found.strip()[:40]!r}")
+    return int(value)
+
+
 def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
              imag_sign: int | None = None) -> pd.DataFrame:
     """Check the table's values and build the spectrum DataFrame with its metadata in ``attrs``."""
@@ -192,6 +203,7 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     labels = ", ".join(_column_label(table, i) for i in order)
     values = np.empty((len(table.rows), 3))
     kept = np.ones(len(table.rows), dtype=bool)
+    integers = {name: np.zeros(len(table.rows), dtype=np.int64) for name in table.int_columns}
     for r, (cells, line) in enumerate(zip(table.rows, table.line_numbers, strict=True)):
         for c, index in enumerate(order):
             token = cells[index] if index < len(cells) else None
@@ -203,6 +215,8 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
                 raise FormatError(path, line, f"non-finite value {token.strip()[:30]!r} in column "
                                               f"{_column_label(table, index)}")
             values[r, c] = number
+        for name, index in table.int_columns.items():
+            integers[name][r] = _integer_cell(table, cells, index, path, line)
         if table.skip_all_zero_rows and not values[r].any():
             kept[r] = False
             continue
@@ -221,7 +235,9 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     if imag_sign is not None:
         sign, source = imag_sign, "argument"
     elif sign is None:
-        if imag_negated:
+        if table.names[imag_index].strip() == "z_imag_ohm" if imag_index < len(table.names) else False:
+            sign, source = 1, "name"  # the name this package writes: Z'' with its physical sign
+        elif imag_negated:
             sign, source = -1, "name"
         else:
             positive = int(np.count_nonzero(values[:, 2] > 0))
@@ -235,6 +251,8 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     })
     for name, extra in table.extra.items():
         frame[name] = np.asarray(extra, dtype=np.int64)[kept]
+    for name, column in integers.items():
+        frame[name] = column[kept]
     frame.attrs.update(table.meta)
     frame.attrs["format"] = table.format_name
     frame.attrs["source_path"] = str(path)

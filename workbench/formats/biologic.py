@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._common import FormatError, RawTable, parse_number, role_of, to_float_or_none
+from ._common import FormatError, RawTable, role_of, to_float_or_none
 
 MAGIC = "EC-Lab ASCII FILE"
 _HEADER_COUNT = re.compile(r"^\s*Nb header lines\s*:\s*([0-9]{1,6})\s*$")
@@ -100,21 +100,10 @@ def read(lines: list[str], path: str | Path) -> RawTable:
                      decimal_comma=True, meta=meta)
     stripped = [n.strip() for n in names]
     if "cycle number" in stripped:
-        table.extra["cycle"] = _cycles(table, stripped.index("cycle number"), path)
+        table.int_columns["cycle"] = stripped.index("cycle number")
     if loops:
         table.extra["loop"] = _loops(loops, len(rows), path, numbers)
     return table
-
-
-def _cycles(table: RawTable, column: int, path: str | Path) -> list[int]:
-    cycles = []
-    for cells, line in zip(table.rows, table.line_numbers, strict=True):
-        value = parse_number(cells[column], decimal_comma=table.decimal_comma) if column < len(cells) else None
-        if value is None or value != value or abs(value) > 2**53 or value != int(value):
-            found = cells[column] if column < len(cells) else "\t".join(cells)
-            raise FormatError(path, line, f"expected an integer cycle number, found {found.strip()[:40]!r}")
-        cycles.append(int(value))
-    return cycles
 
 
 def _loops(loops: list[tuple[int, int, int]], n_rows: int, path: str | Path, numbers: list[int]) -> list[int]:

@@ -118,9 +118,11 @@ def parse_table(lines: list[str], path: str | Path, format_name: str = "csv") ->
         numbers.append(index + 1)
     if meta.get("instrument", "").upper().startswith("CHI"):
         format_name = "chi"
+    stripped = [n.strip().strip('"').lower() for n in names]
+    int_columns = {name: stripped.index(name) for name in ("cycle", "loop") if name in stripped}
     return RawTable(format_name=format_name, names=names, rows=rows, line_numbers=numbers,
                     header_line=header_line, roles=roles, imag_sign=None, imag_sign_source="data",
-                    decimal_comma=decimal_comma, skip_all_zero_rows=True, meta=meta)
+                    decimal_comma=decimal_comma, skip_all_zero_rows=True, meta=meta, int_columns=int_columns)
 
 
 def sniff(lines: list[str]) -> bool:

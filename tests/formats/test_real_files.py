@@ -1,0 +1,50 @@
+"""Readers against real instrument exports, when the shared reference folder is present."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.formats import FormatError, read_spectrum
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "impedance-files"
+pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference impedance files not available")
+
+# file: (format, rows, first frequency / Hz, first Z' / ohm, first Z'' / ohm)
+EXPECTED = {
+    "exampleDataBioLogic.mpt": ("biologic", 43, 1000.3201, 65.470886, -0.38998979),
+    "peis.issue_149.mpt": ("biologic", 84, 199998.14, 12.753284, -0.96167845),
+    "240222-EIS-Fe2Fe3_5mM-HCl1M-0RPM-Ag_AgCl_BLF8-GC-RDE-5minVsOCV-5ppf-3scans_C15.mpt":
+        ("biologic", 268, 399996.28, 3.6582677, -1.5779148),
+    "exampleDataGamry.DTA": ("gamry", 72, 200015.6, 825.8584, -1367.239),
+    "DHM-Cudmp_EISPOT - Copy.DTA": ("gamry", 58, 100019.5, 59.89103, -11.25287),
+    "data.dta": ("gamry", 29, 10000.0, 109.00918219439, -26.5556798765152),
+    "exampleDataZPlot.z": ("zview", 21, 300000.0, 147.77, -11.335),
+    "exampleDataAutolab.txt": ("zview", 41, 10000.0, 0.013785863964281, 0.007191946305823),
+    "exampleDataCHInstruments.txt": ("chi", 73, 99610.0, 98.91, -2.748),
+    "exampleDataParstat.txt": ("csv", 31, 10000.0, -0.00049816280376104, 0.0175143479976367),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_file(name):
+    fmt, rows, f0, zr0, zi0 = EXPECTED[name]
+    df = read_spectrum(REFERENCE / name)
+    assert df.attrs["format"] == fmt
+    assert len(df) == rows
+    np.testing.assert_allclose(df.iloc[0][["frequency_hz", "z_real_ohm", "z_imag_ohm"]].to_numpy(dtype=float),
+                               [f0, zr0, zi0], rtol=1e-9)
+
+
+def test_real_biologic_cycles_and_loops():
+    sweeps = read_spectrum(REFERENCE / next(n for n in EXPECTED if "3scans" in n))
+    # "nc cycles 3": the first sweep and three repeats, 67 points each
+    assert sweeps["cycle"].value_counts().sort_index().to_dict() == {1: 67, 2: 67, 3: 67, 4: 67}
+    loops = read_spectrum(REFERENCE / "peis.issue_149.mpt")
+    assert loops["loop"].value_counts().sort_index().tolist() == [21, 21, 21, 21]
+    assert loops.attrs["instrument"] == "SP-300 (SN 1854)"
+
+
+def test_versastudio_is_refused_with_a_format_error():
+    with pytest.raises(FormatError, match=r"exampleDataVersaStudio\.par, line \d+"):
+        read_spectrum(REFERENCE / "exampleDataVersaStudio.par")
