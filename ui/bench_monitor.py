@@ -6,7 +6,7 @@ then stays quiet (``set_paused(True)``), so two threads never talk to one instru
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from instruments.roles import Galvanostat, TemperatureController
 
@@ -31,8 +31,11 @@ class _Poller(QObject):
 
     @Slot()
     def stop(self) -> None:
+        """Stop and destroy the timer here, on the thread that owns it."""
         if self._timer is not None:
             self._timer.stop()
+            self._timer.setParent(None)
+            self._timer = None
 
     @Slot()
     def poll(self) -> None:
@@ -80,5 +83,6 @@ class BenchMonitor(QObject):
         """Stop polling and join the thread."""
         if self._thread.isRunning():
             self._poller.paused = True
+            QMetaObject.invokeMethod(self._poller, "stop", Qt.BlockingQueuedConnection)
             self._thread.quit()
             self._thread.wait(5000)

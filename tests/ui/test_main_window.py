@@ -53,9 +53,12 @@ def test_disconnect_and_reconnect_a_role(qtbot, settings):
 
 
 def test_layout_is_remembered(qtbot, settings):
+    from PySide6.QtCore import Qt
+
     window = _open(qtbot, settings)
-    window.resize(1111, 777)
+    assert window.dockWidgetArea(window.docks["stage"]) == Qt.LeftDockWidgetArea
+    window.addDockWidget(Qt.RightDockWidgetArea, window.docks["stage"])
     window.close()
     again = _open(qtbot, settings)
-    assert again.size().width() == 1111
+    assert again.dockWidgetArea(again.docks["stage"]) == Qt.RightDockWidgetArea
     again.close()
