@@ -235,7 +235,7 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     if imag_sign is not None:
         sign, source = imag_sign, "argument"
     elif sign is None:
-        if table.names[imag_index].strip() == "z_imag_ohm" if imag_index < len(table.names) else False:
+        if _column_label(table, imag_index) == "z_imag_ohm":
             sign, source = 1, "name"  # the name this package writes: Z'' with its physical sign
         elif imag_negated:
             sign, source = -1, "name"
