@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 BACKGROUND = "w"
-FOREGROUND = "k"
+FOREGROUND = "#000000"  # a colour name CSS understands too (axis labels are HTML)
 GRID_ALPHA = 0.15
 # dark, distinguishable on white and in print (Tableau 10, darkest first)
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",

@@ -74,8 +74,9 @@ class NyquistPlot(LiveSpectraPlot):
         return drew
 
     def _place_labels(self) -> None:
-        """Label the decade markers, skipping a label that would sit on one already placed (a crowded
-        end of an arc, or overlaid spectra): closer than 4 % of the data span."""
+        """Label the decade markers. A label goes right of its marker, or left of it in the right fifth of
+        the data; a label that would overlap one already placed (the crowded end of an arc, overlaid
+        spectra) is left out. Overlap is judged on a label's rough size relative to the data span."""
         for spectrum in self._spectra.values():
             for label in spectrum.items.get("labels", []):
                 self.plot.removeItem(label)
@@ -89,17 +90,21 @@ class NyquistPlot(LiveSpectraPlot):
         if all_x.size == 0:
             return
         span = max(np.ptp(all_x), np.ptp(all_y), 1e-300)
-        placed: list[tuple[float, float]] = []
+        right_fifth = all_x.max() - 0.2 * np.ptp(all_x)
+        placed: list[tuple[float, float]] = []  # left end and centre height of each label
         for name, decades, x, y in markers:
             spectrum = self._spectra[name]
             for f, xi, yi in zip(decades, x, y, strict=True):
-                if any(np.hypot(xi - px, yi - py) < 0.04 * span for px, py in placed):
+                leftwards = xi > right_fifth and np.ptp(all_x) > 0
+                left_end = xi - 0.13 * span if leftwards else xi
+                if any(abs(left_end - px) < 0.13 * span and abs(yi - py) < 0.045 * span for px, py in placed):
                     continue
-                label = pg.TextItem(format_frequency(f), color=spectrum.colour, anchor=(-0.15, 1.0))
+                anchor = (1.1, 1.0) if leftwards else (-0.15, 1.0)
+                label = pg.TextItem(format_frequency(f), color=spectrum.colour, anchor=anchor)
                 label.setPos(xi, yi)
                 self.plot.addItem(label, ignoreBounds=True)
                 spectrum.items["labels"].append(label)
-                placed.append((xi, yi))
+                placed.append((left_end, yi))
 
     def decade_labels(self, name: str) -> list[str]:
         """The texts of the decade labels shown for spectrum `name`."""
