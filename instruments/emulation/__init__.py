@@ -53,3 +53,4 @@ def visa_library(cell: CellModel | str | None = None, clock: Clock | None = None
     })
     lib.cell = cell
     return lib
+

@@ -83,6 +83,8 @@ class EmulatedVisaLibrary(VisaLibraryBase):
         self.sessions: dict[int, _Session] = {}
         self.faults: dict[str, _Fault] = {}
         self.commands_written: dict[str, int] = {}
+        self.bindings: dict[str, object] = {}
+        self.cell = None
         self._next_session = 1000
         self._lock = threading.Lock()
         self._device_locks: dict[str, threading.RLock] = {}
@@ -108,7 +110,7 @@ class EmulatedVisaLibrary(VisaLibraryBase):
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; expected one of {FAULTS}")
         name = self._canonical(resource_name)
-        if name not in self.devices:
+        if name not in self.devices and name not in self.bindings:
             raise KeyError(f"no emulated device at {resource_name!r}; have {sorted(self.devices)}")
         self.faults[name] = _Fault(kind, int(after_commands), active=after_commands <= 0)
 
@@ -117,6 +119,24 @@ class EmulatedVisaLibrary(VisaLibraryBase):
             self.faults.clear()
         else:
             self.faults.pop(self._canonical(resource_name), None)
+
+    def eclib(self, address: str = "USB0"):
+        """The emulated BioLogic binding on this library's cell and clock (one per address)."""
+        if address not in self.bindings:
+            from instruments.emulation.eclib import EmulatedEcLib
+
+            self.bindings[address] = EmulatedEcLib(self.cell, self.clock, fault=lambda: self._tick(address))
+        return self.bindings[address]
+
+    def _tick(self, name: str) -> str | None:
+        """Count one command to ``name``; return the fault now active on it, if any."""
+        fault = self.faults.get(name)
+        if fault is not None and not fault.active:
+            if fault.after_commands > 0:
+                fault.after_commands -= 1
+            else:
+                fault.active = True
+        return self._fault(name)
 
     def _fault(self, name: str) -> str | None:
         fault = self.faults.get(name)
@@ -238,6 +258,14 @@ class EmulatedVisaLibrary(VisaLibraryBase):
                 return chunk, StatusCode.success
             return chunk, StatusCode.success_max_count_read
 
+    def _wait(self, seconds: float) -> None:
+        """Let ``seconds`` of bench time pass: a manual clock is simply advanced (no thread switch)."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is not None:
+            advance(seconds)
+        else:
+            self.clock.sleep(seconds)
+
     def _wait_for_reply(self, s: _Session) -> None:
         """Move the next reply into ``rx``, waiting on the clock up to the session timeout."""
         timeout_ms = s.attrs.get(Attr.timeout_value, 2000)
@@ -247,12 +275,12 @@ class EmulatedVisaLibrary(VisaLibraryBase):
         if outbox and outbox[0][0] - now <= timeout_s:
             ready_at, data = outbox.popleft()
             if ready_at > now:
-                self.clock.sleep(ready_at - now)
+                self._wait(ready_at - now)
             if self._fault(s.resource_name) == "garbled":
                 data = _garble(data)
             s.rx.extend(data)
             s.rx_end = True
             return
-        self.clock.sleep(timeout_s)
+        self._wait(timeout_s)
         self._check_present(s)
         raise errors.VisaIOError(StatusCode.error_timeout)

@@ -73,9 +73,11 @@ class ScpiParser:
     def __init__(self) -> None:
         self._commands: list[tuple[tuple[Node, ...], Handler, bool, bool]] = []
         self.errors: deque[tuple[int, str]] = deque(maxlen=10)
+        self._cache: dict[tuple[str, ...], tuple | None] = {}
 
     def add(self, pattern: str, handler: Handler, *, query: bool = True, command: bool = True) -> None:
         self._commands.append((compile_pattern(pattern), handler, query, command))
+        self._cache.clear()
 
     def push_error(self, code: int, message: str) -> None:
         if len(self.errors) == self.errors.maxlen:
@@ -120,14 +122,17 @@ class ScpiParser:
         return replies
 
     def _dispatch(self, tokens: list[str], args: list[str], is_query: bool):
-        for nodes, handler, query_ok, command_ok in self._commands:
-            if _match(nodes, tokens):
-                if is_query and not query_ok:
-                    raise ScpiError(-113, "Undefined header")
-                if not is_query and not command_ok:
-                    raise ScpiError(-113, "Undefined header")
-                return handler(args, is_query)
-        raise ScpiError(-113, "Undefined header")
+        key = tuple(t.upper() for t in tokens)
+        if key not in self._cache:   # headers repeat: match each spelling against the tree once
+            self._cache[key] = next(((h, q, c) for nodes, h, q, c in self._commands if _match(nodes, tokens)),
+                                    None)
+        found = self._cache[key]
+        if found is None:
+            raise ScpiError(-113, "Undefined header")
+        handler, query_ok, command_ok = found
+        if (is_query and not query_ok) or (not is_query and not command_ok):
+            raise ScpiError(-113, "Undefined header")
+        return handler(args, is_query)
 
 
 def _split_units(message: str) -> list[str]:
