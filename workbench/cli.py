@@ -1,0 +1,265 @@
+"""The headless command line: run a protocol, list stored runs, export a run.
+
+::
+
+    python -m workbench run PROTOCOL.toml [--config BENCH.toml] [--store FILE] [--speed FACTOR]
+                                          [--cell STATE] [--json] [--echo-points] [--quiet]
+    python -m workbench plan PROTOCOL.toml
+    python -m workbench runs [--store FILE] [--json]
+    python -m workbench export RUN_ID [--store FILE] [--format csv|z] [-o PATH]
+
+``run`` shows a progress bar with the time left on stderr; ``--json`` prints a summary on stdout at
+the end (run id, status, reason, the critical current density where there is one); ``--echo-points``
+prints one JSON line per point on stdout right after the store committed it. On an emulated bench the
+emulated cell takes the protocol's sample surface state unless ``--cell`` names another.
+
+Exit codes: 0 the run completed (or ended in the short it was looking for), 1 it was aborted or
+failed, 2 bad input (nothing started), 3 the bench could not be opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from workbench.events import DataPoint, Event, Progress, RunFinished, SafetyEvent, StepStarted
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_NO_BENCH = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m workbench",
+                                     description="NZSP Workbench: run measurement protocols headless.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a protocol file on the bench")
+    run.add_argument("protocol", type=Path, help="protocol file (TOML), see resources/protocols/")
+    run.add_argument("--config", type=Path, default=None, help="bench config (default: all emulated)")
+    run.add_argument("--store", type=Path, default=None, help="workspace database file")
+    run.add_argument("--speed", type=float, default=None,
+                     help="emulated time runs FACTOR times faster than the wall clock")
+    run.add_argument("--cell", default=None, help="surface state of the emulated cell (default: the sample's)")
+    run.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
+    run.add_argument("--echo-points", action="store_true",
+                     help="print each point's sequence number (JSON line) on stdout once it is stored")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    plan = sub.add_parser("plan", help="check a protocol and print its plan; touches no instrument")
+    plan.add_argument("protocol", type=Path)
+    plan.add_argument("--json", action="store_true")
+
+    runs = sub.add_parser("runs", help="list the runs in the store")
+    runs.add_argument("--store", type=Path, default=None)
+    runs.add_argument("--json", action="store_true")
+
+    export = sub.add_parser("export", help="export a run's data")
+    export.add_argument("run_id", type=int)
+    export.add_argument("--store", type=Path, default=None)
+    export.add_argument("--format", choices=("csv", "z"), default="csv",
+                        help="csv: every point; z: the impedance spectrum for ZView")
+    export.add_argument("-o", "--output", type=Path, default=None, help="output file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"run": _run, "plan": _plan, "runs": _runs, "export": _export}[args.command](args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
+        return EXIT_OK
+
+
+def _load(path: Path):
+    from workbench.protocol import ProtocolError, load_protocol
+
+    try:
+        return load_protocol(path)
+    except ProtocolError as exc:
+        raise CliError(f"{exc}\nNothing was started.") from None
+
+
+def _open_store(path: Path | None):
+    from workbench.store import Store, StoreError
+
+    try:
+        return Store(path)
+    except (StoreError, OSError) as exc:
+        raise CliError(f"cannot open the store: {exc}") from None
+
+
+def _plan(args) -> int:
+    protocol = _load(args.protocol)
+    plan = protocol.procedure().plan(protocol.sample)
+    if args.json:
+        from workbench.store import to_jsonable
+
+        print(json.dumps(to_jsonable(plan.to_dict())))
+    else:
+        print(f"sample {protocol.sample.name} ({protocol.sample.surface_state}), "
+              f"area {protocol.sample.area_cm2:.4f} cm2")
+        print(plan.describe())
+    return EXIT_OK
+
+
+def _hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+class _ProgressBar:
+    """Progress on stderr: a redrawn bar on a terminal, a line every 10 % otherwise."""
+
+    def __init__(self, speed: float):
+        self.tty = sys.stderr.isatty()
+        self.speed = speed
+        self.last_decile = -1
+        self.label = ""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepStarted):
+            self.label = event.label
+        elif isinstance(event, Progress):
+            left_wall = None if event.remaining_s is None else event.remaining_s / self.speed
+            text = (f"{event.fraction:6.1%}  elapsed {_hours(event.elapsed_s)}  left {_hours(event.remaining_s)}"
+                    f" (wall {_hours(left_wall)})  {self.label}")
+            if self.tty:
+                bar = "#" * int(30 * event.fraction)
+                sys.stderr.write(f"\r[{bar:<30}] {text}\033[K")
+                sys.stderr.flush()
+            elif int(event.fraction * 10) > self.last_decile:
+                self.last_decile = int(event.fraction * 10)
+                print(text, file=sys.stderr, flush=True)
+        elif isinstance(event, SafetyEvent):
+            print(f"\nSAFETY: {event.criterion} at {event.current_density_mA_cm2:g} mA/cm2: {event.detail}",
+                  file=sys.stderr, flush=True)
+        elif isinstance(event, RunFinished) and self.tty:
+            sys.stderr.write("\n")
+
+
+def _run(args) -> int:
+    protocol = _load(args.protocol)
+    if args.speed is not None and not args.speed > 0:
+        raise CliError(f"--speed must be a positive number, got {args.speed:g}.")
+    from instruments.bench import Bench, ConfigError
+
+    store = _open_store(args.store)
+    try:
+        from workbench.cell import parse_surface_state
+
+        cell = parse_surface_state(args.cell).name if args.cell else protocol.sample.surface_state
+    except ValueError as exc:
+        raise CliError(f"--cell: {exc}") from None
+    try:
+        bench = Bench.from_config(args.config, speed=args.speed, cell=cell)
+    except ConfigError as exc:
+        raise CliError(f"{exc}\nNothing was started.") from None
+    except Exception as exc:  # noqa: BLE001 - say what failed, no traceback
+        raise CliError(f"cannot open the bench: {type(exc).__name__}: {exc}", EXIT_NO_BENCH) from None
+    from workbench.runner import Runner
+
+    try:
+        procedure = protocol.procedure()
+        runner = Runner(procedure, bench, protocol.sample, store, criteria=protocol.criteria)
+        speed = getattr(bench.clock, "speed", 1.0)
+        if not args.quiet:
+            print(f"run: {protocol.sample.name} ({protocol.sample.surface_state}), "
+                  f"{runner.plan.describe().splitlines()[0]}; store {store.path}", file=sys.stderr)
+            runner.subscribe(_ProgressBar(speed))
+        if args.echo_points:
+            runner.subscribe(_echo_point)
+        t0 = time.perf_counter()
+        finished = runner.run_blocking()
+        wall_s = time.perf_counter() - t0
+    finally:
+        try:
+            bench.close()
+        except Exception as exc:  # noqa: BLE001
+            print(f"warning: closing the bench: {exc}", file=sys.stderr)
+    summary = _summary(finished, store, wall_s)
+    if not args.quiet:
+        line = f"run {finished.run_id}: {finished.status}"
+        if finished.reason:
+            line += f" ({finished.reason})"
+        if "critical_current_density_mA_cm2" in summary:
+            line += f"; critical current density {summary['critical_current_density_mA_cm2']} mA/cm2"
+        print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary), flush=True)
+    store.close()
+    return EXIT_OK if finished.status in ("completed", "shorted") else EXIT_RUN_FAILED
+
+
+def _echo_point(event: Event) -> None:
+    if isinstance(event, DataPoint):
+        print(json.dumps({"seq": event.seq, "kind": event.kind, "run_id": event.run_id}), flush=True)
+
+
+def _summary(finished: RunFinished, store, wall_s: float) -> dict[str, Any]:
+    summary: dict[str, Any] = {"run_id": finished.run_id, "status": finished.status,
+                               "abort_reason": finished.reason or None, "store": str(store.path),
+                               "wall_s": round(wall_s, 3), "points": store.point_kinds(finished.run_id)}
+    if "critical_current_density_mA_cm2" in finished.result:
+        summary["critical_current_density_mA_cm2"] = finished.result["critical_current_density_mA_cm2"]
+    summary["result"] = finished.result
+    return summary
+
+
+def _runs(args) -> int:
+    store = _open_store(args.store)
+    records = store.runs()
+    if args.json:
+        print(json.dumps([{"id": r.id, "kind": r.kind, "status": r.status, "started_at": r.started_at,
+                           "sample": r.sample_name, "surface_state": r.surface_state,
+                           "abort_reason": r.abort_reason, "result": r.result} for r in records]))
+        return EXIT_OK
+    if not records:
+        print(f"no runs in {store.path}")
+        return EXIT_OK
+    print(f"{'id':>4}  {'kind':<17} {'status':<10} {'started (UTC)':<24} {'sample':<20} {'surface':<16} result")
+    for r in records:
+        result = ""
+        if r.result.get("critical_current_density_mA_cm2") is not None:
+            result = f"CCD {r.result['critical_current_density_mA_cm2']:g} mA/cm2"
+        elif r.abort_reason:
+            result = r.abort_reason[:60]
+        print(f"{r.id:>4}  {r.kind:<17} {r.status:<10} {r.started_at[:23]:<24} {str(r.sample_name)[:20]:<20} "
+              f"{str(r.surface_state):<16} {result}")
+    return EXIT_OK
+
+
+def _export(args) -> int:
+    from workbench.store import StoreError
+
+    store = _open_store(args.store)
+    try:
+        record = store.run(args.run_id)
+        suffix = ".z" if args.format == "z" else ".csv"
+        output = args.output or Path(f"run{record.id}_{record.kind}{suffix}")
+        if args.format == "z":
+            path = store.export_zview(record.id, output)
+        else:
+            path = store.export_csv(record.id, output)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(path)
+    return EXIT_OK

@@ -1,0 +1,99 @@
+"""What a run tells its listeners: small immutable events.
+
+A procedure yields ``DataPoint`` (and the odd ``StepStarted`` or ``SafetyEvent``); the runner stores
+each one first and only then hands it, with its sequence number, to every listener. The runner itself
+adds ``RunStarted``, ``StateChanged``, ``Progress`` and, last of all, ``RunFinished``.
+
+Listeners are called on the runner's worker thread; a GUI marshals to its own thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PointKind = Literal["impedance", "cycling", "temperature"]
+RunStatus = Literal["completed", "aborted", "shorted", "failed"]
+
+#: Values each kind of data point carries (beyond ``time_s``).
+POINT_FIELDS: dict[str, tuple[str, ...]] = {
+    "impedance": ("frequency_hz", "z_real_ohm", "z_imag_ohm"),
+    "cycling": ("voltage_v", "current_a", "current_density_mA_cm2", "half_cycle", "step"),
+    "temperature": ("temperature_c", "setpoint_c"),
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event."""
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    run_id: int
+    kind: str
+    sample_name: str
+    plan: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StateChanged(Event):
+    """``state`` is one of idle, running, paused, stopping, finished."""
+
+    state: str
+
+
+@dataclass(frozen=True)
+class DataPoint(Event):
+    """One measured point. ``seq`` is given by the store (-1 until stored); time in bench-clock seconds."""
+
+    kind: str
+    time_s: float
+    values: dict[str, float]
+    seq: int = -1
+    run_id: int | None = None
+
+    def __getitem__(self, key: str) -> float:
+        return self.values[key]
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    """A procedure began a new step (a current density, a sweep, a setpoint)."""
+
+    step: int
+    label: str
+    time_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    fraction: float
+    elapsed_s: float
+    remaining_s: float | None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class SafetyEvent(Event):
+    """The short-circuit detector (or a limit) stopped the cell.
+
+    ``window`` holds the cycling samples around the detection (dicts with time_s, voltage_v, current_a).
+    """
+
+    criterion: str
+    time_s: float
+    current_density_mA_cm2: float
+    half_cycle: int
+    step: int
+    detail: str
+    shorted: bool = True
+    window: tuple[dict[str, float], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    run_id: int
+    status: str
+    reason: str = ""
+    result: dict[str, Any] = field(default_factory=dict)

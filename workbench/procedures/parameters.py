@@ -1,0 +1,129 @@
+"""How procedure parameters are checked and read from a mapping (a protocol file's table).
+
+Each procedure's parameters are a frozen dataclass that checks itself on construction and raises
+``ParameterError`` naming the field, what is wrong and what is expected. ``build`` turns a mapping
+(from TOML) into such a dataclass, refusing unknown and missing keys by name, and building nested
+tables (sub-ranges, sweeps, sequence steps) from the field's ``metadata``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+class ParameterError(ValueError):
+    """A parameter is wrong: ``field`` names it (dotted for nested tables), the message says why."""
+
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        self.message = message
+        super().__init__(f"'{field_name}' {message}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
+           strictly_positive: bool = False, unit: str = "") -> float:
+    """Check a finite number within limits; return it as float."""
+    unit_text = f" ({unit})" if unit else ""
+    if not _is_number(value):
+        raise ParameterError(name, f"must be a number{unit_text}, got {value!r}.")
+    if strictly_positive and value <= 0:
+        raise ParameterError(name, f"must be greater than 0{unit_text}, got {value!r}.")
+    if minimum is not None and value < minimum:
+        raise ParameterError(name, f"must be at least {minimum}{unit_text}, got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ParameterError(name, f"must be at most {maximum}{unit_text}, got {value!r}.")
+    return float(value)
+
+
+def integer(name: str, value: Any, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ParameterError(name, f"must be a whole number, got {value!r}.")
+    if value < minimum:
+        raise ParameterError(name, f"must be at least {minimum}, got {value!r}.")
+    return int(value)
+
+
+def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ParameterError(name, f"must be one of {', '.join(repr(o) for o in options)}, got {value!r}.")
+    return value
+
+
+def flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParameterError(name, f"must be true or false, got {value!r}.")
+    return value
+
+
+def numbers(name: str, value: Any, *, strictly_positive: bool = True, unit: str = "") -> tuple[float, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple) or not value:
+        raise ParameterError(name, f"must be a non-empty list of numbers ({unit}), got {value!r}.")
+    return tuple(number(f"{name}[{i}]", v, strictly_positive=strictly_positive, unit=unit)
+                 for i, v in enumerate(value))
+
+
+def setfield(obj: Any, name: str, value: Any) -> None:
+    """Store a normalised value on a frozen dataclass during ``__post_init__``."""
+    object.__setattr__(obj, name, value)
+
+
+def nested(builder: type | Callable[[Mapping, str], Any], *, many: bool = False, **kwargs) -> dataclasses.Field:
+    """A dataclass field holding one (or, ``many``, a tuple of) nested parameter tables."""
+    metadata = {"nested": builder, "many": many}
+    return dataclasses.field(metadata=metadata, **kwargs)
+
+
+def build(cls: type, data: Any, where: str) -> Any:
+    """Build parameters dataclass ``cls`` from a mapping, naming ``where.key`` in every error."""
+    if dataclasses.is_dataclass(data) and isinstance(data, cls):
+        return data
+    if not isinstance(data, Mapping):
+        raise ParameterError(where, f"must be a table of {cls.__name__} keys, got {data!r}.")
+    known = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for key in data:
+        if key not in known:
+            raise ParameterError(f"{where}.{key}" if where else key,
+                                 f"is not a known key here; expected one of: {', '.join(known)}.")
+    missing = [name for name, f in known.items() if name not in data and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ParameterError(f"{where}.{missing[0]}" if where else missing[0], "is missing; it is required.")
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        f = known[key]
+        path = f"{where}.{key}" if where else key
+        builder = f.metadata.get("nested")
+        if builder is None:
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+        elif value is None or value is False:
+            kwargs[key] = None
+        elif value is True and not f.metadata.get("many"):
+            kwargs[key] = _build_one(builder, {}, path)  # `sweep_before = true`: the default table
+        elif f.metadata.get("many"):
+            if not isinstance(value, list | tuple):
+                raise ParameterError(path, f"must be a list of tables ([[{path}]]), got {value!r}.")
+            kwargs[key] = tuple(_build_one(builder, item, f"{path}[{i}]") for i, item in enumerate(value))
+        else:
+            kwargs[key] = _build_one(builder, value, path)
+    try:
+        return cls(**kwargs)
+    except ParameterError as exc:
+        if where and not exc.field.startswith(where + "."):
+            raise ParameterError(f"{where}.{exc.field}", exc.message) from None
+        raise
+
+
+def _build_one(builder: Any, value: Any, path: str) -> Any:
+    if isinstance(builder, type):
+        return build(builder, value, path)
+    return builder(value, path)

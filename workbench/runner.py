@@ -1,0 +1,342 @@
+"""How is a procedure executed? On a worker thread, store first, then listeners, output off at the end.
+
+``Runner(procedure, bench, sample, store)`` runs ``procedure.run(ctx)`` on a worker thread. For every
+item it yields, the runner first commits it to the store (points get their sequence number there),
+then calls the short detector (for procedures that drive current), then every subscribed listener,
+all on the worker thread. Between items it honours pause (current zero and output off while paused,
+restored on resume), abort, and a detected short: the output is switched off before the procedure
+takes its next sample.
+
+However the run ends (completed, user abort, short, ``InstrumentError``, a bug in our code) the
+galvanostat is put in its safe state (current zero, output off) *before* ``RunFinished`` is reported,
+and a failure of that safe state is itself recorded. The run row in the store gets the status
+(``completed``, ``aborted``, ``shorted``, ``failed``), the reason (the exception text for a failure)
+and the procedure's result.
+
+GUI use::
+
+    runner = Runner(procedure, bench, sample, store)
+    runner.subscribe(listener)        # listener(event) on the worker thread; marshal to the GUI thread
+    run_id = runner.start()
+    runner.pause(); runner.resume(); runner.abort("stopped by user")
+    finished = runner.wait()          # RunFinished
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from workbench.cell import Sample
+from workbench.events import (
+    DataPoint,
+    Event,
+    Progress,
+    RunFinished,
+    RunStarted,
+    SafetyEvent,
+    StateChanged,
+    StepStarted,
+)
+from workbench.procedures.base import Procedure, RunContext, Stopped
+from workbench.safety import ShortCriteria, ShortDetector
+from workbench.store import Store, to_jsonable
+
+Listener = Callable[[Event], None]
+
+SOFTWARE_VERSION = "0.1.0"
+
+
+def software_version() -> str:
+    try:
+        from workbench import __version__
+
+        return str(__version__)
+    except ImportError:
+        return SOFTWARE_VERSION
+
+
+class RunnerError(RuntimeError):
+    """The runner was used out of order (started twice, waited before starting)."""
+
+
+class Runner:
+    """Runs one procedure once. States: idle, running, paused, stopping, finished."""
+
+    def __init__(self, procedure: Procedure, bench: Any, sample: Sample, store: Store | None = None, *,
+                 criteria: ShortCriteria | None = None, progress_interval_s: float = 0.25):
+        self.procedure = procedure
+        self.bench = bench
+        self.sample = sample
+        self.store = store if store is not None else Store(":memory:")
+        self.plan = procedure.plan(sample)
+        self.detector: ShortDetector | None = None
+        if procedure.uses_galvanostat:
+            self.detector = ShortDetector(criteria, on_detect=self._on_safety)
+        self.progress_interval_s = progress_interval_s
+        self.run_id: int | None = None
+        self.state = "idle"
+        self.progress = Progress(0.0, 0.0, self.plan.total_duration_s)
+        self.finished: RunFinished | None = None
+        self.safety_event: SafetyEvent | None = None
+        self.output_off_latency_s: float | None = None
+        self._listeners: list[Listener] = []
+        self._cond = threading.Condition()
+        self._abort_reason: str | None = None
+        self._pause_requested = False
+        self._detected_at: float | None = None
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._last_progress_wall = 0.0
+        self._listener_errors = 0
+        self.ctx: RunContext | None = None
+
+    # --- control (any thread) ------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event, after the store has it. Returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def start(self) -> int:
+        """Open the run in the store and start the worker thread; return the run id."""
+        if self._thread is not None:
+            raise RunnerError("this runner has already been started; make a new Runner for a new run")
+        self.run_id = self._open_run()
+        self._thread = threading.Thread(target=self._work, name=f"run-{self.run_id}", daemon=True)
+        self._set_state("running", emit=False)
+        self._thread.start()
+        return self.run_id
+
+    def pause(self) -> None:
+        with self._cond:
+            if self.state in ("running",):
+                self._pause_requested = True
+                self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._pause_requested = False
+            self._cond.notify_all()
+
+    def abort(self, reason: str = "aborted by the user") -> None:
+        """Stop the run as soon as possible (within one sample, or ~50 ms of a wait)."""
+        with self._cond:
+            if self._abort_reason is None:
+                self._abort_reason = reason
+            self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> RunFinished | None:
+        """Block until the run has finished (output already safe); return ``RunFinished``."""
+        if self._thread is None:
+            raise RunnerError("the run has not been started")
+        self._done.wait(timeout)
+        return self.finished
+
+    def run_blocking(self) -> RunFinished:
+        """Start and wait; Ctrl-C aborts the run (output off) and still returns its ``RunFinished``."""
+        self.start()
+        try:
+            while not self._done.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            self.abort("interrupted from the keyboard")
+            self._done.wait()
+        assert self.finished is not None
+        return self.finished
+
+    # --- worker thread -------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Called by the procedure's context between samples and in its waits."""
+        if self._abort_reason is not None:
+            raise Stopped(self._abort_reason)
+        if self._pause_requested:
+            self._pause()
+
+    def _pause(self) -> None:
+        ctx = self.ctx
+        t_paused = ctx.clock.now()
+        was_on, current_a = ctx.output_is_on, ctx.source_current_a
+        if was_on:
+            ctx.galvanostat.safe_state()
+            ctx.output_is_on = False
+        self._set_state("paused")
+        with self._cond:
+            while self._pause_requested and self._abort_reason is None:
+                self._cond.wait(0.1)
+        ctx.paused_s += ctx.clock.now() - t_paused
+        if self._abort_reason is not None:
+            raise Stopped(self._abort_reason)
+        if was_on:
+            ctx.source(current_a)
+        self._set_state("running")
+
+    def _open_run(self) -> int:
+        instruments: dict[str, str] = {}
+        roles = getattr(self.bench, "roles", None)
+        entries = roles() if callable(roles) else [(r, r, getattr(self.bench, r, None))
+                                                   for r in ("fra", "galvanostat", "stage")]
+        for role, _label, instrument in entries:
+            try:
+                instruments[role] = instrument.identity if instrument is not None else "disconnected"
+            except Exception as exc:  # noqa: BLE001 - an identity is information, not a requirement
+                instruments[role] = f"unavailable ({exc})"
+        temperature_c = None
+        try:
+            temperature_c = float(self.bench.stage.read_temperature_c())
+        except Exception:  # noqa: BLE001 - the run records no temperature rather than not starting
+            temperature_c = None
+        return self.store.create_run(
+            self.procedure.kind, sample=self.sample, parameters={"kind": self.procedure.kind,
+                                                                 **to_jsonable(self.procedure.parameters)},
+            plan=self.plan.to_dict(), instruments=instruments, temperature_c=temperature_c,
+            software_version=software_version())
+
+    def _work(self) -> None:
+        status, reason = "completed", ""
+        self.ctx = ctx = RunContext(self.bench, self.sample, control=self)
+        generator = None
+        try:
+            self._emit(RunStarted(self.run_id, self.procedure.kind, self.sample.name, self.plan.to_dict()))
+            self._emit(StateChanged("running"))
+            generator = self.procedure.run(ctx)
+            for item in generator:
+                self._handle(item)
+                self.checkpoint()
+        except Stopped:
+            status, reason = self._stop_status()
+        except Exception as exc:  # noqa: BLE001 - every failure ends the run safely and is recorded
+            status, reason = "failed", f"{type(exc).__name__}: {exc}"
+            self._record("failure", {"error": reason, "traceback": traceback.format_exc()})
+        finally:
+            self._set_state("stopping")
+            self._make_safe()
+            if generator is not None:
+                try:
+                    generator.close()
+                except Exception as exc:  # noqa: BLE001
+                    self._record("failure", {"error": f"while closing the procedure: {exc}"})
+        if status == "shorted":
+            self._after_short(ctx)
+        self._finish(status, reason)
+
+    def _stop_status(self) -> tuple[str, str]:
+        event = self.safety_event
+        if event is not None:
+            status = "shorted" if event.shorted else "aborted"
+            return status, (f"{event.criterion.replace('_', ' ')} at {event.current_density_mA_cm2:g} mA/cm2 "
+                            f"(half-cycle {event.half_cycle}): {event.detail}")
+        return "aborted", self._abort_reason or "aborted"
+
+    def _on_safety(self, event: SafetyEvent) -> None:
+        """The detector fired: stop before the next sample (the worker checks right after listeners)."""
+        self._detected_at = time.perf_counter()
+        self.safety_event = event
+        self.abort(f"safety: {event.criterion}")
+
+    def _make_safe(self) -> None:
+        """Current zero and output off; record (never raise) if the instrument refuses."""
+        try:
+            self.bench.galvanostat.safe_state()
+            if self.ctx is not None:
+                self.ctx.output_is_on = False
+                self.ctx.source_current_a = 0.0
+            if self._detected_at is not None and self.output_off_latency_s is None:
+                self.output_off_latency_s = time.perf_counter() - self._detected_at
+        except Exception as exc:  # noqa: BLE001 - must not mask the run's own outcome
+            self._record("safe_state_failed", {"error": f"{type(exc).__name__}: {exc}",
+                                               "traceback": traceback.format_exc()})
+
+    def _after_short(self, ctx: RunContext) -> None:
+        self.detector = None
+        try:
+            for item in self.procedure.after_short(ctx):
+                self._handle(item)
+        except Exception as exc:  # noqa: BLE001 - the short is the result; a failed confirmation is a note
+            self._record("failure", {"error": f"after the short: {type(exc).__name__}: {exc}"})
+            self._make_safe()
+
+    def _finish(self, status: str, reason: str) -> None:
+        try:
+            result = to_jsonable(self.procedure.result())
+        except Exception as exc:  # noqa: BLE001
+            result = {"error": f"result unavailable: {exc}"}
+        if self.safety_event is not None:
+            result["safety"] = {"criterion": self.safety_event.criterion,
+                                "current_density_mA_cm2": self.safety_event.current_density_mA_cm2,
+                                "half_cycle": self.safety_event.half_cycle,
+                                "output_off_latency_ms": None if self.output_off_latency_s is None
+                                else 1e3 * self.output_off_latency_s}
+        try:
+            self.store.finish_run(self.run_id, status, reason=reason, result=result)
+        except Exception as exc:  # noqa: BLE001
+            reason = f"{reason}; the store could not record the end of the run: {exc}".lstrip("; ")
+        self.finished = RunFinished(self.run_id, status, reason, result)
+        self.state = "finished"
+        self.progress = Progress(1.0 if status == "completed" else self.progress.fraction,
+                                 self.progress.elapsed_s, 0.0)
+        self._emit(StateChanged("finished"))
+        self._emit(self.finished)
+        self._done.set()
+
+    # --- store first, then listeners -----------------------------------------------------------
+    def _handle(self, item: Event) -> None:
+        if isinstance(item, DataPoint):
+            seq = self.store.add_point(self.run_id, item.kind, item.time_s, item.values)
+            item = replace(item, seq=seq, run_id=self.run_id)
+            fired = False
+            if self.detector is not None and item.kind == "cycling" and self.safety_event is None:
+                self.detector(item)
+                fired = self.safety_event is not None
+                if fired:
+                    self._make_safe()  # output off first, then tell anyone
+            self._emit(item)
+            if fired:
+                event = self.safety_event
+                latency_ms = None if self.output_off_latency_s is None else 1e3 * self.output_off_latency_s
+                self._record("safety", {**to_jsonable(event), "output_off_latency_ms": latency_ms}, event.time_s)
+                self._emit(event)
+        elif isinstance(item, StepStarted):
+            self._record("step", {"step": item.step, "label": item.label}, item.time_s)
+            self._emit(item)
+        elif isinstance(item, Progress):
+            self.progress = item
+            self._emit(item)
+        else:
+            self._emit(item)
+        self._maybe_progress(isinstance(item, StepStarted))
+
+    def _record(self, kind: str, payload: Any, time_s: float | None = None) -> None:
+        try:
+            self.store.add_event(self.run_id, kind, payload, time_s)
+        except Exception:  # noqa: BLE001 - recording is best effort once the store itself fails
+            pass
+
+    def _maybe_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress_wall < self.progress_interval_s:
+            return
+        self._last_progress_wall = now
+        elapsed = self.ctx.active_time() if self.ctx else 0.0
+        total = self.plan.total_duration_s
+        fraction = min(0.999, elapsed / total) if total > 0 else 0.0
+        self.progress = Progress(fraction, elapsed, max(0.0, total - elapsed))
+        self._emit(self.progress)
+
+    def _set_state(self, state: str, emit: bool = True) -> None:
+        self.state = state
+        if emit:
+            self._emit(StateChanged(state))
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as exc:  # noqa: BLE001 - a display bug must not stop a measurement
+                self._listener_errors += 1
+                if self._listener_errors <= 3 and self.run_id is not None:
+                    self._record("listener_error", {"error": f"{type(exc).__name__}: {exc}",
+                                                    "listener": repr(listener)})
