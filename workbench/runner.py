@@ -220,6 +220,8 @@ class Runner:
                 except Exception as exc:  # noqa: BLE001
                     self._record("failure", {"error": f"while closing the procedure: {exc}"})
         if status == "shorted":
+            with self._cond:
+                self._abort_reason = None  # the stop is handled; a new abort may end the confirmation
             self._after_short(ctx)
         self._finish(status, reason)
 
@@ -227,8 +229,10 @@ class Runner:
         event = self.safety_event
         if event is not None:
             status = "shorted" if event.shorted else "aborted"
-            return status, (f"{event.criterion.replace('_', ' ')} at {event.current_density_mA_cm2:g} mA/cm2 "
-                            f"(half-cycle {event.half_cycle}): {event.detail}")
+            j = event.current_density_mA_cm2
+            direction = "plating" if j < 0 else "stripping"
+            return status, (f"{event.criterion.replace('_', ' ')} at {abs(j):g} mA/cm2 ({direction}, "
+                            f"half-cycle {event.half_cycle}): {event.detail}")
         return "aborted", self._abort_reason or "aborted"
 
     def _on_safety(self, event: SafetyEvent) -> None:

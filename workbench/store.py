@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS points (
     seq INTEGER NOT NULL,
     kind TEXT NOT NULL,
     time_s REAL NOT NULL,
-    {", ".join(f"{c} REAL" for c in POINT_COLUMNS)},
+    {", ".join(f"{c} {'INTEGER' if c in ('half_cycle', 'step') else 'REAL'}" for c in POINT_COLUMNS)},
     PRIMARY KEY (run_id, seq)
 );
 CREATE INDEX IF NOT EXISTS points_kind ON points(run_id, kind, seq);

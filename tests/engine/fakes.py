@@ -33,7 +33,7 @@ class FakeCell:
         self.rng = random.Random(seed)
 
     def voltage_v(self, current_a: float) -> float:
-        if abs(current_a) * 1e3 / self.area_cm2 >= self.short_at_mA_cm2 - 1e-12:
+        if abs(current_a) * 1e3 / self.area_cm2 >= self.short_at_mA_cm2 * (1 - 1e-3):
             self.shorted = True
         r = self.short_ohm if self.shorted else self.resistance_ohm
         return current_a * r + self.rng.gauss(0.0, self.noise_v)
