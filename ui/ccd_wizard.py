@@ -1,0 +1,569 @@
+"""The critical-current-density wizard: cell, protocol, safety, review, run, result.
+
+Every number is checked by the engine's own parameter classes as it is typed (``Sample``,
+``CCDParameters``, ``FormationParameters``, ``ShortCriteria``); a page whose entries are refused shows
+the reason and will not let the user go on. The run is the engine's ``Runner``: the automatic abort on
+a short is the engine's, the wizard shows it happen and then shows the result.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from ui.plots.cycling import CyclingPlot
+from ui.plots.nyquist import NyquistPlot
+from ui.run_bridge import RunBridge
+from workbench.cell import PAPER_SURFACE_STATES, Sample
+from workbench.procedures import CCDParameters, CCDTest, FormationCycles, FormationParameters
+from workbench.procedures.impedance_sweep import ImpedanceSweepParameters
+from workbench.runner import Runner
+from workbench.safety import ShortCriteria
+
+ERROR_STYLE = "color: #c62828;"
+MODES = ("Constant capacity", "Constant dwell", "Formation cycles")
+
+
+def duration_text(seconds: float) -> str:
+    """12 s, 7 min 30 s, 3 h 05 min."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text.replace(",", ".").strip())
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a number.") from None
+
+
+def _numbers(text: str, name: str) -> tuple[float, ...]:
+    parts = [p for p in text.replace(";", " ").replace(",", " ").split() if p]
+    if not parts:
+        raise ValueError(f"{name}: give one or more numbers separated by spaces.")
+    return tuple(_number(p, name) for p in parts)
+
+
+class _Page(QWizardPage):
+    """A page with an error line; ``complete`` is recomputed whenever an entry changes."""
+
+    def __init__(self, title: str, subtitle: str = ""):
+        super().__init__()
+        self.setTitle(title)
+        if subtitle:
+            self.setSubTitle(subtitle)
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self._ok = False
+
+    def watch(self, *edits) -> None:
+        for edit in edits:
+            signal = getattr(edit, "textChanged", None) or getattr(edit, "toggled", None)
+            if isinstance(edit, QComboBox):
+                signal = edit.currentTextChanged
+            signal.connect(self.revalidate)
+
+    def revalidate(self, *_args) -> None:
+        try:
+            self.validate_entries()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            self._ok = False
+        else:
+            self.error.setText("")
+            self._ok = True
+        self.completeChanged.emit()
+
+    def validate_entries(self) -> None:  # overridden
+        pass
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return self._ok
+
+
+class CellPage(_Page):
+    def __init__(self, settings: QSettings):
+        super().__init__("The cell", "The Na|NZSP|Na symmetric cell to be tested.")
+        self.settings = settings
+        self.name = QLineEdit(settings.value("ccd/sample_name", "NZSP-01"))
+        self.surface = QComboBox()
+        self.surface.setEditable(True)
+        self.surface.addItems(PAPER_SURFACE_STATES)
+        self.surface.setCurrentText(settings.value("ccd/surface_state", "as sintered"))
+        self.surface.setToolTip("The paper's nomenclature: as sintered, EtOH500, dry4000-anneal, ...")
+        self.thickness = QLineEdit(settings.value("ccd/thickness_mm", "1.70"))
+        self.diameter = QLineEdit(settings.value("ccd/electrode_diameter_mm", "8.5"))
+        self.area = QLabel()
+        form = QFormLayout(self)
+        form.addRow("Sample name", self.name)
+        form.addRow("Surface history", self.surface)
+        form.addRow("Pellet thickness (mm)", self.thickness)
+        form.addRow("Na electrode diameter (mm)", self.diameter)
+        form.addRow("Electrode area", self.area)
+        form.addRow(self.error)
+        self.sample: Sample | None = None
+        self.watch(self.name, self.surface, self.thickness, self.diameter)
+        self.revalidate()
+
+    def validate_entries(self) -> None:
+        self.sample = None
+        self.area.setText("—")
+        diameter = _number(self.diameter.text(), "Electrode diameter")
+        self.sample = Sample(self.name.text().strip(), self.surface.currentText().strip(),
+                             _number(self.thickness.text(), "Pellet thickness"), diameter)
+        self.area.setText(f"{self.sample.area_cm2:.4f} cm²  (π d² / 4)")
+        for key, value in (("sample_name", self.name.text()), ("surface_state", self.surface.currentText()),
+                           ("thickness_mm", self.thickness.text()),
+                           ("electrode_diameter_mm", self.diameter.text())):
+            self.settings.setValue(f"ccd/{key}", value)
+
+
+class ProtocolPage(_Page):
+    PLAN_COLUMNS = ["Step", "mA/cm²", "Current (mA)", "Half-cycle", "mAh/cm²", "Step time"]
+
+    def __init__(self, cell_page: CellPage):
+        super().__init__("The protocol", "Current densities in mA/cm², capacities in mAh/cm²; the currents, "
+                         "durations and total time follow as you type.")
+        self.cell_page = cell_page
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.start = QLineEdit("0.5")
+        self.stop = QLineEdit("15")
+        self.step = QLineEdit("0.5")
+        self.capacity = QLineEdit("0.25")
+        self.dwell = QLineEdit("1800")
+        self.cycles = QLineEdit("1")
+        self.sample_period = QLineEdit("1")
+        self.formation_j = QLineEdit(" ".join(f"{v:g}" for v in FormationParameters().current_densities_mA_cm2))
+        self.formation_t = QLineEdit(" ".join(f"{v:g}" for v in FormationParameters().half_cycles_s))
+
+        staircase = QWidget()
+        sform = QFormLayout(staircase)
+        sform.addRow("Start (mA/cm²)", self.start)
+        sform.addRow("Stop (mA/cm²)", self.stop)
+        sform.addRow("Step (mA/cm²)", self.step)
+        self.capacity_row = QLabel("Capacity per half-cycle (mAh/cm²)")
+        sform.addRow(self.capacity_row, self.capacity)
+        self.dwell_row = QLabel("Half-cycle duration (s)")
+        sform.addRow(self.dwell_row, self.dwell)
+        formation = QWidget()
+        fform = QFormLayout(formation)
+        fform.addRow("Current densities (mA/cm²)", self.formation_j)
+        fform.addRow("Half-cycle durations (s)", self.formation_t)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(staircase)
+        self.stack.addWidget(formation)
+        common = QFormLayout()
+        common.addRow("Protocol", self.mode)
+        common.addRow("Cycles per step", self.cycles)
+        common.addRow("Sample period (s)", self.sample_period)
+
+        self.table = QTableWidget(0, len(self.PLAN_COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.PLAN_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.total = QLabel()
+        layout = QGridLayout(self)
+        left = QVBoxLayout()
+        left.addLayout(common)
+        left.addWidget(self.stack)
+        left.addWidget(self.error)
+        left.addStretch(1)
+        layout.addLayout(left, 0, 0)
+        right = QVBoxLayout()
+        right.addWidget(self.table)
+        right.addWidget(self.total)
+        layout.addLayout(right, 0, 1)
+        layout.setColumnStretch(1, 1)
+        self.procedure = None
+        self.plan = None
+        self.watch(self.mode, self.start, self.stop, self.step, self.capacity, self.dwell, self.cycles,
+                   self.sample_period, self.formation_j, self.formation_t)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self._mode_changed()
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.revalidate()
+
+    def _mode_changed(self, *_args) -> None:
+        mode = self.mode.currentText()
+        self.stack.setCurrentIndex(1 if mode == "Formation cycles" else 0)
+        constant_capacity = mode == "Constant capacity"
+        for widget in (self.capacity, self.capacity_row):
+            widget.setVisible(constant_capacity)
+        for widget in (self.dwell, self.dwell_row):
+            widget.setVisible(mode == "Constant dwell")
+        self.revalidate()
+
+    def build_parameters(self, **extra):
+        cycles = _number(self.cycles.text(), "Cycles per step")
+        if cycles != int(cycles):
+            raise ValueError(f"Cycles per step: {cycles:g} is not a whole number.")
+        common = {"cycles_per_step": int(cycles),
+                  "sample_period_s": _number(self.sample_period.text(), "Sample period")}
+        mode = self.mode.currentText()
+        if mode == "Formation cycles":
+            return FormationParameters(current_densities_mA_cm2=_numbers(self.formation_j.text(), "Current densities"),
+                                       half_cycles_s=_numbers(self.formation_t.text(), "Half-cycle durations"),
+                                       **common, **{k: v for k, v in extra.items() if k == "compliance_v"})
+        staircase = {"start_current_density_mA_cm2": _number(self.start.text(), "Start"),
+                     "stop_current_density_mA_cm2": _number(self.stop.text(), "Stop"),
+                     "step_current_density_mA_cm2": _number(self.step.text(), "Step")}
+        if mode == "Constant capacity":
+            staircase["capacity_mAh_cm2"] = _number(self.capacity.text(), "Capacity")
+        else:
+            staircase["half_cycle_s"] = _number(self.dwell.text(), "Half-cycle duration")
+        return CCDParameters(**staircase, **common, **extra)
+
+    def make_procedure(self, **extra):
+        parameters = self.build_parameters(**extra)
+        return (FormationCycles if isinstance(parameters, FormationParameters) else CCDTest)(parameters)
+
+    def validate_entries(self) -> None:
+        self.procedure = self.plan = None
+        self.table.setRowCount(0)
+        self.total.setText("")
+        sample = self.cell_page.sample
+        if sample is None:
+            raise ValueError("Go back and complete the cell first.")
+        self.procedure = self.make_procedure()
+        self.plan = self.procedure.plan(sample)
+        rows = [s for s in self.plan.steps if "current_density_mA_cm2" in s]
+        self.table.setRowCount(len(rows))
+        for r, step in enumerate(rows):
+            j = step["current_density_mA_cm2"]
+            half = step.get("half_cycle_s")
+            cells = [str(r + 1), f"{j:g}", f"{step.get('current_mA', j * sample.area_cm2):.4g}",
+                     duration_text(half), f"{j * half / 3600:.4g}" if half else "—",
+                     duration_text(step.get("duration_s"))]
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.total.setText(f"{len(rows)} steps, {self.plan.n_points} points, total time at most "
+                           f"{duration_text(self.plan.total_duration_s)} (ends earlier at the short)")
+
+
+class SafetyPage(_Page):
+    def __init__(self):
+        super().__init__("Safety", "When the cell shorts, the engine switches the current off at once and "
+                         "ends the run. Tune the criteria only if you know your cell.")
+        defaults = ShortCriteria()
+        self.hard = QLineEdit(f"{defaults.hard_short_resistance_fraction:g}")
+        self.hard.setToolTip("Hard short: |V/I| falls below this fraction of the resistance at the start of "
+                             "the half-cycle")
+        self.soft = QLineEdit(f"{defaults.soft_short_drop_fraction:g}")
+        self.soft.setToolTip("Soft short: |V| drops by more than this fraction within a few samples")
+        self.upper = QLineEdit(f"{defaults.upper_voltage_limit_v:g}")
+        self.upper.setToolTip("Contact loss: |V| above this limit ends the run")
+        self.compliance = QLineEdit("10")
+        self.sweep_before = QCheckBox("Impedance sweep before cycling (the paper's sweep, 13 MHz to 5 Hz)")
+        self.sweep_before.setChecked(True)
+        self.sweep_after = QCheckBox("Impedance sweep after cycling, and after a short to confirm it")
+        self.sweep_after.setChecked(True)
+        form = QFormLayout(self)
+        form.addRow("Hard short: fraction of the ohmic resistance", self.hard)
+        form.addRow("Soft short: sudden drop of |V| (fraction)", self.soft)
+        form.addRow("Upper voltage limit (V)", self.upper)
+        form.addRow("Voltage compliance (V)", self.compliance)
+        form.addRow(self.sweep_before)
+        form.addRow(self.sweep_after)
+        form.addRow(self.error)
+        self.criteria: ShortCriteria | None = None
+        self.watch(self.hard, self.soft, self.upper, self.compliance)
+        self.revalidate()
+
+    def validate_entries(self) -> None:
+        self.criteria = None
+        compliance = _number(self.compliance.text(), "Voltage compliance")
+        upper = _number(self.upper.text(), "Upper voltage limit")
+        if upper > compliance:
+            raise ValueError(f"Upper voltage limit ({upper:g} V) must not exceed the compliance "
+                             f"({compliance:g} V), or the source would clamp before the limit is seen.")
+        self.criteria = ShortCriteria(
+            hard_short_resistance_fraction=_number(self.hard.text(), "Hard short fraction"),
+            soft_short_drop_fraction=_number(self.soft.text(), "Soft short drop"),
+            upper_voltage_limit_v=upper)
+
+    def extra(self) -> dict:
+        sweep = ImpedanceSweepParameters.paper()
+        extra = {"compliance_v": _number(self.compliance.text(), "Voltage compliance")}
+        extra["sweep_before"] = sweep if self.sweep_before.isChecked() else None
+        extra["sweep_after"] = sweep if self.sweep_after.isChecked() else None
+        return extra
+
+
+class ReviewPage(_Page):
+    def __init__(self, wizard: CCDWizard):
+        super().__init__("Review", "Nothing has been sent to the instruments yet. Start runs the test.")
+        self.wizard_ = wizard
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.error)
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.CommitButton, "Start run")
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.revalidate()
+
+    def validate_entries(self) -> None:
+        w = self.wizard_
+        self.text.setPlainText("")
+        sample = w.cell_page.sample
+        procedure = w.protocol_page.make_procedure(**w.safety_page.extra())
+        plan = procedure.plan(sample)
+        w.procedure, w.plan = procedure, plan
+        c = w.safety_page.criteria
+        lines = [
+            f"Sample: {sample.name} ({sample.surface_state}), pellet {sample.thickness_mm:g} mm, "
+            f"electrodes {sample.electrode_diameter_mm:g} mm = {sample.area_cm2:.4f} cm²",
+            "", plan.describe(), "",
+            f"Total time at most {duration_text(plan.total_duration_s)}",
+            f"Short circuit: hard below {c.hard_short_resistance_fraction:g} × the ohmic resistance, soft on a "
+            f"{c.soft_short_drop_fraction:.0%} drop of |V|, erratic voltage, contact loss above "
+            f"{c.upper_voltage_limit_v:g} V",
+            f"Bench: {w.bench_description}",
+        ]
+        self.text.setPlainText("\n".join(lines))
+
+
+class RunPage(QWizardPage):
+    def __init__(self, wizard: CCDWizard):
+        super().__init__()
+        self.setTitle("Running")
+        self.wizard_ = wizard
+        self.plot = CyclingPlot(time_unit="min")
+        self.step_label = QLabel("—")
+        self.step_label.setObjectName("step")
+        self.state_label = QLabel("—")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.time_left = QLabel("—")
+        self.abort_button = QPushButton("Abort")
+        self.abort_button.setStyleSheet("font-weight: bold; color: #c62828;")
+        self.abort_button.clicked.connect(self.abort)
+        info = QFormLayout()
+        info.addRow("Step", self.step_label)
+        info.addRow("State", self.state_label)
+        info.addRow("Time left", self.time_left)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.abort_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(info)
+        layout.addLayout(row)
+        self.runner: Runner | None = None
+        self.finished = None
+        self.bridge = RunBridge(parent=self)
+        self.bridge.points.connect(self._points)
+        self.bridge.step.connect(lambda e: self.step_label.setText(e.label))
+        self.bridge.state.connect(self.state_label.setText)
+        self.bridge.progress.connect(self._progress)
+        self.bridge.safety.connect(self._safety)
+        self.bridge.finished.connect(self._finished)
+
+    def initializePage(self) -> None:  # noqa: N802
+        w = self.wizard_
+        self.plot.clear()
+        self.finished = None
+        self.runner = Runner(w.procedure, w.bench, w.cell_page.sample, w.store, criteria=w.safety_page.criteria)
+        self.runner.subscribe(self.bridge.listener)
+        w.run_started.emit(self.runner)
+        self.abort_button.setEnabled(True)
+        self.runner.start()
+        self.setTitle(f"Running: run {self.runner.run_id}")
+
+    def _points(self, kind: str, points: list) -> None:
+        if kind != "cycling":
+            return
+        t = np.fromiter((p.time_s for p in points), float, len(points))
+        v = np.fromiter((p.values["voltage_v"] for p in points), float, len(points))
+        j = np.fromiter((p.values["current_density_mA_cm2"] for p in points), float, len(points))
+        self.plot.append(t, v, j)
+
+    def _progress(self, progress) -> None:
+        self.progress.setValue(int(1000 * progress.fraction))
+        self.time_left.setText(duration_text(progress.remaining_s) + " at most")
+
+    def _safety(self, event) -> None:
+        self.plot.mark_event(event.time_s, event.criterion.replace("_", " "))
+        self.state_label.setText(f"{event.criterion.replace('_', ' ')} detected: current off")
+
+    def _finished(self, finished) -> None:
+        self.finished = finished
+        self.abort_button.setEnabled(False)
+        self.progress.setValue(1000 if finished.status == "completed" else self.progress.value())
+        self.time_left.setText("—")
+        self.state_label.setText(f"{finished.status}: {finished.reason}" if finished.reason else finished.status)
+        self.wizard_.run_finished.emit(finished)
+        self.completeChanged.emit()
+
+    def abort(self) -> None:
+        if self.runner is not None:
+            self.runner.abort("aborted by the user from the wizard")
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.finished is not None
+
+
+class ResultPage(QWizardPage):
+    def __init__(self, wizard: CCDWizard):
+        super().__init__()
+        self.setTitle("Result")
+        self.wizard_ = wizard
+        self.ccd_label = QLabel()
+        self.ccd_label.setObjectName("ccd")
+        self.ccd_label.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.event_label = QLabel()
+        self.event_label.setWordWrap(True)
+        self.event_plot = CyclingPlot(time_unit="s")
+        self.spectra = NyquistPlot()
+        self.export_button = QPushButton("Export run data (CSV)…")
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        self.export_label = QLabel("")
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.event_plot)
+        splitter.addWidget(self.spectra)
+        row = QHBoxLayout()
+        row.addWidget(self.export_button)
+        row.addWidget(self.export_label, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.ccd_label)
+        layout.addWidget(self.event_label)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(row)
+
+    def initializePage(self) -> None:  # noqa: N802
+        w = self.wizard_
+        finished = w.run_page.finished
+        result = finished.result
+        ccd = result.get("critical_current_density_mA_cm2")
+        if ccd is not None:
+            self.ccd_label.setText(f"Critical current density: {ccd:g} mA/cm²")
+        elif "critical_current_density_mA_cm2" in result:
+            self.ccd_label.setText("Critical current density: below the first step")
+        else:
+            self.ccd_label.setText(f"Run {finished.status}")
+        run_id = finished.run_id
+        store = w.store
+        safety = store.events(run_id, "safety")
+        cycling = store.points(run_id, "cycling")
+        if safety:
+            event = safety[0]
+            t = event["time_s"]
+            latency = event.get("output_off_latency_ms")
+            self.event_label.setText(
+                f"Run {run_id} {finished.status}: {event['criterion'].replace('_', ' ')} at "
+                f"{event['current_density_mA_cm2']:g} mA/cm², half-cycle {event['half_cycle']}, "
+                f"t = {duration_text(t)}; {event['detail']}. Current switched off"
+                + (f" {latency:.1f} ms after the sample that showed it." if latency is not None else ".")
+            )
+            keep = (cycling["time_s"] >= t - 120) & (cycling["time_s"] <= t + 30)
+            self.event_plot.append(cycling["time_s"][keep], cycling["voltage_v"][keep],
+                                   cycling["current_density_mA_cm2"][keep])
+            self.event_plot.mark_event(t, event["criterion"].replace("_", " "))
+            self.event_plot.zoom_to(t - 120, t + 30)
+        else:
+            self.event_label.setText(f"Run {run_id} {finished.status}. {finished.reason}")
+            self.event_plot.append(cycling["time_s"], cycling["voltage_v"], cycling["current_density_mA_cm2"])
+            self.event_plot.refresh(force=True)
+        self._show_spectra(run_id)
+
+    def _show_spectra(self, run_id: int) -> None:
+        """Before and after spectra: the impedance points split at the start of cycling."""
+        store = self.wizard_.store
+        imp = store.points(run_id, "impedance")
+        cyc = store.points(run_id, "cycling")
+        if len(imp["seq"]) == 0:
+            return
+        first_cycling = cyc["seq"][0] if len(cyc["seq"]) else np.iinfo(np.int64).max
+        before = imp["seq"] < first_cycling
+        for name, mask in (("before cycling", before), ("after cycling", ~before)):
+            if mask.any():
+                self.spectra.set_spectrum(name, imp["frequency_hz"][mask], imp["z_real_ohm"][mask],
+                                          imp["z_imag_ohm"][mask])
+
+    def export_csv(self, path: str | None = None) -> Path | None:
+        run_id = self.wizard_.run_page.finished.run_id
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export run data", f"run-{run_id}.csv", "CSV (*.csv)")
+            if not path:
+                return None
+        written = self.wizard_.store.export_csv(run_id, path)
+        self.export_label.setText(f"Written to {written}")
+        return written
+
+
+class CCDWizard(QWizard):
+    """Guides a CCD (or formation-cycles) test from the cell to its result."""
+
+    run_started = Signal(object)  # Runner
+    run_finished = Signal(object)  # RunFinished
+
+    def __init__(self, bench, store, *, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Critical current density test")
+        self.setWizardStyle(QWizard.ClassicStyle)
+        self.resize(1100, 720)
+        self.bench = bench
+        self.store = store
+        self.procedure = None
+        self.plan = None
+        settings = settings if settings is not None else QSettings()
+        kinds = ", ".join(f"{label}: {'emulated' if spec.emulated else 'real'}"
+                          for (role, label, _i), spec in zip(bench.roles(), bench.config.roles.values(),
+                                                              strict=True))
+        self.bench_description = kinds
+        self.cell_page = CellPage(settings)
+        self.protocol_page = ProtocolPage(self.cell_page)
+        self.safety_page = SafetyPage()
+        self.review_page = ReviewPage(self)
+        self.run_page = RunPage(self)
+        self.result_page = ResultPage(self)
+        for page in (self.cell_page, self.protocol_page, self.safety_page, self.review_page, self.run_page,
+                     self.result_page):
+            self.addPage(page)
+        self.setOption(QWizard.NoBackButtonOnLastPage, True)
+
+    def reject(self) -> None:
+        runner = self.run_page.runner
+        if runner is not None and self.run_page.finished is None:
+            runner.abort("the wizard was closed")
+            runner.wait(10)
+            self.run_page.bridge.drain()
+        super().reject()

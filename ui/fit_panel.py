@@ -1,0 +1,268 @@
+"""Inline equivalent-circuit fitting beside the Nyquist plot.
+
+A thin client of ``workbench.spectrum_analysis``: pick or type a circuit, press Fit (no initial guess
+needed), read the parameters with their standard errors, each arc's Ohm cm2, Brug capacitance and apex
+frequency, the Kramers-Kronig verdict and, without an interface arc, the interface estimate. Any
+parameter can be fixed at a typed value. With "Re-fit as the sweep fills" the fit follows a live sweep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.impedance import CircuitError
+from workbench.impedance.circuits import as_circuit
+from workbench.spectrum_analysis import PRESET_CIRCUITS, SpectrumAnalysis, analyse_spectrum
+
+
+def si(value: float, unit: str, digits: int = 4) -> str:
+    """A value with an SI prefix: 6.99e-7 F -> '699.0 nF'."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g} {unit}"
+    prefixes = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"),
+                (1e-12, "p"), (1e-15, "f")]
+    for scale, prefix in prefixes:
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    return f"{value:.{digits}g} {unit}"
+
+
+class FitPanel(QWidget):
+    """Circuit editor, Fit button and the tables of results."""
+
+    fitted = Signal(object)  # SpectrumAnalysis
+    PARAM_COLUMNS = ["Parameter", "Value", "± Std. error", "Unit", "Ω cm²", "Fixed"]
+    ARC_COLUMNS = ["Arc", "R (Ω)", "R (Ω cm²)", "C Brug", "f apex", "n"]
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.area_cm2 = 0.5675
+        self.frequency_hz = np.empty(0)
+        self.z = np.empty(0, complex)
+        self.analysis: SpectrumAnalysis | None = None
+        self._fixed: dict[str, float] = {}
+
+        self.circuit_box = QComboBox()
+        self.circuit_box.setEditable(True)
+        self.circuit_box.setToolTip("A preset, or any circuit in impedance.py notation, e.g. R0-p(R1,CPE1)-W1")
+        for label, text in PRESET_CIRCUITS.items():
+            self.circuit_box.addItem(text, label)
+            self.circuit_box.setItemData(self.circuit_box.count() - 1, label, Qt.ToolTipRole)
+        self.circuit_box.setCurrentIndex(1)
+        self.circuit_box.currentTextChanged.connect(self._circuit_changed)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Fit the circuit to the spectrum; no initial guess is needed")
+        self.fit_button.clicked.connect(self.fit)
+        self.auto_refit = QCheckBox("Re-fit as the sweep fills")
+        self.status = QLabel("No spectrum yet.")
+        self.status.setWordWrap(True)
+
+        self.param_table = QTableWidget(0, len(self.PARAM_COLUMNS))
+        self.param_table.setHorizontalHeaderLabels(self.PARAM_COLUMNS)
+        self.param_table.verticalHeader().setVisible(False)
+        self.param_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.param_table.itemChanged.connect(self._param_edited)
+        self.arc_table = QTableWidget(0, len(self.ARC_COLUMNS))
+        self.arc_table.setHorizontalHeaderLabels(self.ARC_COLUMNS)
+        self.arc_table.verticalHeader().setVisible(False)
+        self.arc_table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.arc_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.kk_label = QLabel("Kramers-Kronig: —")
+        self.kk_label.setWordWrap(True)
+        self.interface_label = QLabel("")
+        self.interface_label.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Circuit"))
+        top.addWidget(self.circuit_box, 1)
+        top.addWidget(self.fit_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.auto_refit)
+        layout.addWidget(self.status)
+        params = QGroupBox("Parameters")
+        QVBoxLayout(params).addWidget(self.param_table)
+        arcs = QGroupBox("Arcs (symmetric cell: R × area / 2)")
+        QVBoxLayout(arcs).addWidget(self.arc_table)
+        layout.addWidget(params, 3)
+        layout.addWidget(arcs, 2)
+        layout.addWidget(self.kk_label)
+        layout.addWidget(self.interface_label)
+
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(300)
+        self._refit_timer.timeout.connect(self._auto_fit)
+        self._circuit_changed(self.circuit_box.currentText())
+
+    # --- data ----------------------------------------------------------------------------------
+    def set_area_cm2(self, area_cm2: float) -> None:
+        self.area_cm2 = float(area_cm2)
+
+    def set_spectrum(self, frequency_hz, z) -> None:
+        self.frequency_hz = np.asarray(frequency_hz, dtype=float)
+        self.z = np.asarray(z, dtype=complex)
+        self.status.setText(f"{self.frequency_hz.size} points. Press Fit.")
+
+    def add_point(self, frequency_hz: float, z_real_ohm: float, z_imag_ohm: float) -> None:
+        self.frequency_hz = np.append(self.frequency_hz, frequency_hz)
+        self.z = np.append(self.z, complex(z_real_ohm, z_imag_ohm))
+        if self.auto_refit.isChecked() and not self._refit_timer.isActive():
+            self._refit_timer.start()
+
+    def clear(self) -> None:
+        self.set_spectrum(np.empty(0), np.empty(0, complex))
+        self.analysis = None
+
+    # --- circuit and parameters ----------------------------------------------------------------
+    def circuit_text(self) -> str:
+        return self.circuit_box.currentText().strip()
+
+    def set_circuit(self, text: str) -> None:
+        self.circuit_box.setEditText(text)
+        self._circuit_changed(text)
+
+    def _circuit_changed(self, text: str) -> None:
+        try:
+            circuit = as_circuit(text.strip())
+        except CircuitError as exc:
+            self.status.setText(f"Circuit not understood: {exc}")
+            self.fit_button.setEnabled(False)
+            return
+        self.fit_button.setEnabled(True)
+        self._fixed = {k: v for k, v in self._fixed.items() if k in circuit.parameter_names}
+        self._fill_params(circuit, {}, {})
+
+    def fix(self, name: str, value: float) -> None:
+        """Hold a parameter at a value in the next fits."""
+        self._fixed[name] = float(value)
+        self._fill_params(as_circuit(self.circuit_text()), *self._current_values())
+
+    def free(self, name: str) -> None:
+        self._fixed.pop(name, None)
+        self._fill_params(as_circuit(self.circuit_text()), *self._current_values())
+
+    def fixed(self) -> dict[str, float]:
+        return dict(self._fixed)
+
+    def _current_values(self):
+        if self.analysis is None:
+            return {}, {}
+        return self.analysis.fit.values, self.analysis.fit.stderr
+
+    def _fill_params(self, circuit, values: dict, stderr: dict) -> None:
+        table = self.param_table
+        table.blockSignals(True)
+        table.setRowCount(circuit.n_params)
+        for row, (name, unit) in enumerate(zip(circuit.parameter_names, circuit.parameter_units, strict=True)):
+            value = self._fixed.get(name, values.get(name))
+            cells = [
+                name,
+                "" if value is None else f"{value:.5g}",
+                "fixed" if name in self._fixed else ("" if name not in stderr else f"{stderr[name]:.2g}"),
+                unit,
+                (f"{value * self.area_cm2 / 2:.4g}" if value is not None and name.startswith("R") else ""),
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                editable = col == 1
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | (Qt.ItemIsEditable if editable else 0))
+                table.setItem(row, col, item)
+            check = QTableWidgetItem()
+            check.setFlags(Qt.ItemIsEnabled | Qt.ItemIsUserCheckable)
+            check.setCheckState(Qt.Checked if name in self._fixed else Qt.Unchecked)
+            table.setItem(row, 5, check)
+        table.blockSignals(False)
+
+    def _param_edited(self, item: QTableWidgetItem) -> None:
+        name = self.param_table.item(item.row(), 0).text()
+        value_item = self.param_table.item(item.row(), 1)
+        if item.column() == 5:
+            if item.checkState() == Qt.Checked:
+                try:
+                    self.fix(name, float(value_item.text()))
+                except ValueError:
+                    self.status.setText(f"Type a value for {name} before fixing it.")
+                    self._fill_params(as_circuit(self.circuit_text()), *self._current_values())
+            else:
+                self.free(name)
+        elif item.column() == 1 and name in self._fixed:
+            try:
+                self.fix(name, float(item.text()))
+            except ValueError:
+                self.status.setText(f"{name}: {item.text()!r} is not a number.")
+
+    # --- fitting -------------------------------------------------------------------------------
+    def _auto_fit(self) -> None:
+        if self.frequency_hz.size >= 3 * as_circuit(self.circuit_text()).n_params:
+            self.fit()
+
+    def fit(self) -> SpectrumAnalysis | None:
+        text = self.circuit_text()
+        try:
+            as_circuit(text)
+        except CircuitError as exc:
+            self.status.setText(f"Circuit not understood: {exc}")
+            return None
+        if self.frequency_hz.size == 0:
+            self.status.setText("No spectrum to fit: run a sweep or open a run first.")
+            return None
+        try:
+            analysis = analyse_spectrum(self.frequency_hz, self.z, text, area_cm2=self.area_cm2,
+                                        fixed=self._fixed or None)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            self.status.setText(f"Fit failed: {exc}")
+            return None
+        self.analysis = analysis
+        self._show(analysis)
+        self.fitted.emit(analysis)
+        return analysis
+
+    def _show(self, analysis: SpectrumAnalysis) -> None:
+        fit = analysis.fit
+        self._fill_params(fit.circuit if hasattr(fit, "circuit") else as_circuit(self.circuit_text()),
+                          fit.values, fit.stderr)
+        self.status.setText(
+            f"Fitted {self.frequency_hz.size} points: χ² = {fit.chi_square:.3g}"
+            + (f", {fit.elapsed_s * 1e3:.1f} ms" if hasattr(fit, "elapsed_s") else "")
+        )
+        self.arc_table.setRowCount(len(analysis.arcs))
+        for row, arc in enumerate(analysis.arcs):
+            cells = [arc.resistor, f"{arc.r_ohm:.4g} ± {arc.r_stderr_ohm:.2g}", f"{arc.r_ohm_cm2:.4g}",
+                     si(arc.capacitance_f, "F"), si(arc.apex_frequency_hz, "Hz"), f"{arc.n:.3f}"]
+            for col, text in enumerate(cells):
+                self.arc_table.setItem(row, col, QTableWidgetItem(text))
+        kk = analysis.kramers_kronig
+        if kk is None:
+            self.kk_label.setText("Kramers-Kronig: not checked")
+        else:
+            verdict = "valid" if kk.passed else "NOT valid"
+            self.kk_label.setText(
+                f"Kramers-Kronig: {verdict} (max residual {kk.max_residual * 100:.2f}% against a "
+                f"{kk.threshold * 100:.1f}% threshold, {kk.n_elements} RC elements)"
+            )
+            self.kk_label.setStyleSheet("" if kk.passed else "color: #c62828;")
+        estimate = analysis.interface_estimate
+        if estimate is not None:
+            self.interface_label.setText(
+                f"No interface arc in the circuit: R_int ≈ Z'data(f_min) − Z'fit(f→0) = "
+                f"{estimate.r_interface_ohm:.4g} Ω = {estimate.area_specific_ohm_cm2(self.area_cm2):.3g} Ω cm²"
+            )
+        elif len(analysis.arcs) >= 2:
+            self.interface_label.setText(f"Interface resistance: {analysis.r_interface_ohm_cm2:.4g} Ω cm²")
+        else:
+            self.interface_label.setText("")

@@ -1,0 +1,122 @@
+"""Run history: every stored run with its sample, kind, date, status and key result; open one back
+into the plots, export it, or select several and compare them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def key_result(record) -> str:
+    """The one number a user looks for first in a run's result."""
+    result = record.result or {}
+    if result.get("critical_current_density_mA_cm2") is not None:
+        return f"CCD {result['critical_current_density_mA_cm2']:g} mA/cm²"
+    if result.get("r_interface_ohm_cm2") is not None:
+        return f"R_int {result['r_interface_ohm_cm2']:.3g} Ω cm²"
+    if result.get("n_points") is not None:
+        return f"{result['n_points']} points"
+    return record.abort_reason or ""
+
+
+class HistoryPanel(QWidget):
+    """A table of the store's runs."""
+
+    open_requested = Signal(int)
+    compare_requested = Signal(list)
+    COLUMNS = ["Run", "Sample", "Surface", "Kind", "Started", "Status", "Key result"]
+
+    def __init__(self, store, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _index: self._open())
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for text, slot, tip in [
+            ("Refresh", self.refresh, "Read the list of runs again"),
+            ("Open", self._open, "Show the selected run in the plots"),
+            ("Compare", self._compare, "Compare the selected runs: spectra and interface resistance by surface"),
+            ("Export CSV…", self._export, "Write the selected run's data to a CSV file"),
+        ]:
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            setattr(self, f"{text.split()[0].lower()}_button", button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+        layout.addWidget(self.message)
+        self.refresh()
+
+    def refresh(self) -> None:
+        records = list(reversed(self.store.runs()))
+        self.table.setRowCount(len(records))
+        for row, record in enumerate(records):
+            cells = [str(record.id), record.sample_name or "", record.surface_state or "", record.kind,
+                     (record.started_at or "")[:19].replace("T", " "), record.status, key_result(record)]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.UserRole, record.id)
+                self.table.setItem(row, col, item)
+        self.message.setText(f"{len(records)} runs in {self.store.path}")
+
+    def selected_run_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [int(self.table.item(row, 0).data(Qt.UserRole)) for row in rows]
+
+    def select_runs(self, run_ids) -> None:
+        wanted = set(run_ids)
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.MultiSelection)
+        for row in range(self.table.rowCount()):
+            if int(self.table.item(row, 0).data(Qt.UserRole)) in wanted:
+                self.table.selectRow(row)
+        self.table.setSelectionMode(mode)
+
+    def _open(self) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) != 1:
+            self.message.setText("Select one run to open.")
+            return
+        self.open_requested.emit(ids[0])
+
+    def _compare(self) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) < 2:
+            self.message.setText("Select two or more runs to compare (Ctrl-click or Shift-click).")
+            return
+        self.compare_requested.emit(ids)
+
+    def _export(self, path: str | None = None) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) != 1:
+            self.message.setText("Select one run to export.")
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export run data", f"run-{ids[0]}.csv", "CSV (*.csv)")
+        if path:
+            written = self.store.export_csv(ids[0], path)
+            self.message.setText(f"Run {ids[0]} written to {written}")
