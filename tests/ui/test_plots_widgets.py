@@ -76,9 +76,9 @@ def test_append_only_stores_and_the_timer_draws_decimated_buffer_data(qtbot):
         x, y = curve.getData()
         assert 100 < len(x) <= 2 * width_px + 4
         assert y.max() == column.max() and y.min() == column.min()
-    # following: the whole run is on screen, in hours
+    # following: the whole run is on screen, in hours, with 10 % headroom on the right
     x0, x1 = plot.voltage_plot.viewRange()[0]
-    assert x0 <= 0 and 10.0 <= x1 < 10.5
+    assert x0 <= 0 and x1 == pytest.approx(11.0)
 
 
 def test_redraws_are_coalesced_to_one_set_data_per_curve_per_frame(qtbot):
@@ -100,9 +100,17 @@ def test_follows_latest_until_zoomed_then_resumes(qtbot):
     plot.append(np.arange(1000.0), np.zeros(1000), np.zeros(1000))
     plot.refresh()
     assert plot.is_following
+    assert plot.visible_time_range_s() == pytest.approx((0.0, 1098.9))
+    plot.append(1050.0, 0.0, 0.0)  # within the headroom: the view (and its cached axes) stays put
+    plot.refresh()
+    assert plot.visible_time_range_s() == pytest.approx((0.0, 1098.9))
+    assert plot.voltage_curve.getData()[0][-1] == 1050.0
+    plot.append(1200.0, 0.0, 0.0)  # beyond it: the view moves on
+    plot.refresh()
+    assert plot.visible_time_range_s() == pytest.approx((0.0, 1320.0))
     plot.zoom_to(100.0, 200.0)
     assert not plot.is_following
-    plot.append(np.arange(1000.0, 5000.0), np.ones(4000), np.ones(4000))
+    plot.append(np.arange(1300.0, 5000.0), np.ones(3700), np.ones(3700))
     plot.refresh()
     assert plot.visible_time_range_s() == pytest.approx((100.0, 200.0))
     assert plot.voltage_curve.getData()[0].max() <= 201.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsItem
 
 BACKGROUND = "w"
 FOREGROUND = "#000000"  # a colour name CSS understands too (axis labels are HTML)
@@ -29,12 +30,19 @@ def pen(colour_: str = FOREGROUND, style: Qt.PenStyle = Qt.SolidLine):
 
 def style_plot(plot: pg.PlotItem, grid: bool = True) -> None:
     """Dark axes, ticks and labels on a white background; plain unit labels (no automatic SI prefix,
-    which would turn hours into 'kh')."""
+    which would turn hours into 'kh'); a light grid of major and minor ticks.
+
+    The axes (which also draw the grid over the whole plot) are cached as pixmaps: a live plot whose range
+    stays put then repaints its curves only. Without the cache the translucent grid lines cost more than
+    the curves (tens of ms per frame at 1280x800).
+    """
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setPen(pen(FOREGROUND))
         axis.setTextPen(pen(FOREGROUND))
         axis.enableAutoSIPrefix(False)
+        axis.setStyle(maxTickLevel=1)
+        axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
     plot.titleLabel.opts["color"] = FOREGROUND
     if grid:
         plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)

@@ -92,6 +92,7 @@ class LiveTimeSeries(QWidget):
         for curve, _ in self._curves:
             curve.setData([], [])
         self._follow = True
+        self._followed_range = None
         self._drawn_state = None
 
     @property
@@ -134,6 +135,7 @@ class LiveTimeSeries(QWidget):
         """Follow the newest data: show all of it, or only the last `window_s` seconds."""
         self._follow = True
         self._follow_window_s = window_s
+        self._followed_range = None
         self.refresh(force=True)
 
     def zoom_to(self, t_start_s: float, t_end_s: float) -> None:
@@ -187,17 +189,29 @@ class LiveTimeSeries(QWidget):
             self.refresh()
 
     def _follow_range(self) -> tuple[float, float]:
-        x = self.buffer.x
-        t_last = float(x[-1])
-        t_first = float(x[0])
-        if self._follow_window_s is not None:
-            t_first = max(t_first, t_last - self._follow_window_s)
-        if t_last - t_first <= 0:
-            t_first, t_last = t_first - 0.5, t_last + 0.5
+        """The time range (display units) that shows the latest data.
+
+        The range leaves 10 % headroom on the right and only moves when the data reach its right edge,
+        so the axes and grid are re-rendered now and then rather than at every frame (a fixed range lets
+        them be drawn from cache: a frame then costs the curves only).
+        """
         scale = self.seconds_per_unit
-        span = t_last - t_first
-        # a little room on the right, so that the newest point is not glued to the frame
-        return t_first / scale, (t_last + 0.02 * span) / scale
+        x = self.buffer.x
+        t_first, t_last = float(x[0]), float(x[-1])
+        window = self._follow_window_s
+        current = self._followed_range
+        if current is not None:
+            left_s, right_s = current[0] * scale, current[1] * scale
+            fits = left_s <= t_first if window is None else True
+            if fits and t_last <= right_s and (window is not None or t_first - left_s <= 0.1 * (right_s - left_s)):
+                return current
+        if window is None:
+            span = max(t_last - t_first, 1.0)
+            left_s, right_s = t_first, t_last + 0.1 * span
+        else:
+            right_s = t_last + 0.1 * window
+            left_s = right_s - 1.1 * window
+        return left_s / scale, right_s / scale
 
     def refresh(self, force: bool = False) -> bool:
         """Redraw now if new data arrived or the view changed (or `force`). Returns True if it drew.
