@@ -13,7 +13,9 @@ Impedance (vectorised)::
 Under a galvanostatic current the voltage is the ohmic drop plus two symmetric Butler-Volmer
 overpotentials (i0 = RT / (F R_int_area)) plus a pore constriction resistance that grows at the
 stripping electrode when the current density exceeds the rate at which Na creep refills the interface
-(more visible from ~4 mA/cm2 on for thermally activated surfaces). Past the critical current density
+(more visible from ~4 mA/cm2 on for thermally activated surfaces); plating refills the pores of the
+other electrode, so the voltage rises within each half-cycle (a sawtooth), and a long stripping at high
+current leaves an electrode so pitted that the next plating onto it shorts the cell. Past the critical current density
 (CCD) the cell soft-shorts (sudden drop of |V|, erratic voltage), then hard-shorts (0.1-1 Ohm).
 
 Temperature dependence is Arrhenius, R(T) = R(25 C) exp(Ea/k (1/T - 1/T0)). Activation energies: the
@@ -301,7 +303,8 @@ class CellModel:
             eta = 2 * (2 * rt_f * math.asinh(j / (2 * i0)))  # two symmetric interfaces
             r_ohm = (self._r_bulk25 * self._arrhenius(p.ea_bulk_ev, t_c)
                      + self._r_gb25 * self._arrhenius(p.ea_gb_ev, t_c)
-                     + (self._r_pore_area(self._q_ex[0]) + self._r_pore_area(self._q_ex[1])) / a)
+                     # constriction at the stripping electrode; at the plating one Na grows into the pores
+                     + self._r_pore_area(self._q_ex[1 if i > 0 else 0]) / a)
             v = abs(i) * r_ohm + eta
             if self._short != "none":
                 r_eff = v / abs(i)

@@ -112,7 +112,8 @@ class Keithley2400Device(EmulatedDevice):
 
     def _current(self, args, q):
         if q:
-            return f"{self.current_a:+.6E}"
+            value = number(args, minimum=-1.05, maximum=1.05, default=0.0) if args else self.current_a
+            return f"{value:+.6E}"
         self.current_a = number(args, minimum=-1.05, maximum=1.05, default=0.0)
         self._apply()
         return None
@@ -138,7 +139,8 @@ class Keithley2400Device(EmulatedDevice):
 
     def _compliance(self, args, q):
         if q:
-            return f"{self.compliance_v:+.6E}"
+            value = number(args, minimum=-210.0, maximum=210.0, default=21.0) if args else self.compliance_v
+            return f"{value:+.6E}"
         self.compliance_v = number(args, minimum=-210.0, maximum=210.0, default=21.0)
         return None
 
