@@ -337,8 +337,11 @@ class Store:
         from workbench.zview import write_z
 
         record = self.run(run_id)
+        amplitude_v = record.parameters.get("amplitude_v")
         return write_z(path, data["frequency_hz"], data["z_real_ohm"], data["z_imag_ohm"],
-                       title=f"run {run_id} {record.sample_name} ({record.surface_state})")
+                       title=f"run {run_id} {record.sample_name} ({record.surface_state})",
+                       amplitude_v=amplitude_v if isinstance(amplitude_v, int | float) else None,
+                       area_cm2=record.area_cm2)
 
     def close(self) -> None:
         with self._lock:

@@ -79,8 +79,11 @@ def test_zview_export(tmp_path):
     for k, fk in enumerate(f):
         store.add_point(run_id, "impedance", k, {"frequency_hz": fk, "z_real_ohm": 60.0 + k, "z_imag_ohm": -2.0 * k})
     path = store.export_zview(run_id, tmp_path / "run.z")
-    text = path.read_text()
-    assert path.exists() and len(text.splitlines()) >= 7
+    from workbench.formats import read_spectrum
+
+    frame = read_spectrum(path)
+    assert np.asarray(frame["frequency_hz"], dtype=float) == pytest.approx(f)
+    assert np.asarray(frame["z_imag_ohm"], dtype=float) == pytest.approx(-2.0 * np.arange(7))
     with pytest.raises(StoreError, match="no impedance"):
         other, _ = make_run(store)
         store.export_zview(other, tmp_path / "x.z")
