@@ -70,8 +70,15 @@ class SurfaceState:
 
 #: The surface states of the paper's Table 2 and Supplementary Figures, in the paper's order.
 PAPER_SURFACE_STATES = (
-    "as sintered", "EtOH500", "dry500", "EtOH500-anneal", "dry500-anneal",
-    "EtOH4000", "dry4000", "EtOH4000-anneal", "dry4000-anneal",
+    "as sintered",
+    "EtOH500",
+    "dry500",
+    "EtOH500-anneal",
+    "dry500-anneal",
+    "EtOH4000",
+    "dry4000",
+    "EtOH4000-anneal",
+    "dry4000-anneal",
 )
 
 _POLISHED = re.compile(r"^(etoh|ethanol|dry)[\s_-]*(\d+)(?:[\s_-]*(anneal(?:ed)?))?$")
@@ -127,8 +134,9 @@ class Sample:
         object.__setattr__(self, "surface", surface)
         object.__setattr__(self, "surface_state", surface.name)
         thickness = _positive_mm("thickness_mm", self.thickness_mm, "the paper's pellets are 1.70 mm")
-        diameter = _positive_mm("electrode_diameter_mm", self.electrode_diameter_mm,
-                                "the paper's Na electrodes are 8.5 mm")
+        diameter = _positive_mm(
+            "electrode_diameter_mm", self.electrode_diameter_mm, "the paper's Na electrodes are 8.5 mm"
+        )
         if thickness > 20:
             raise SampleError("thickness_mm", f"{thickness} mm is not a pellet thickness; give it in mm.")
         if diameter > 50:
@@ -153,8 +161,13 @@ class Sample:
         return current_density_mA_cm2 * self.area_cm2 * 1e-3
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "surface_state": self.surface_state, "thickness_mm": self.thickness_mm,
-                "electrode_diameter_mm": self.electrode_diameter_mm, "notes": self.notes}
+        return {
+            "name": self.name,
+            "surface_state": self.surface_state,
+            "thickness_mm": self.thickness_mm,
+            "electrode_diameter_mm": self.electrode_diameter_mm,
+            "notes": self.notes,
+        }
 
     @classmethod
     def paper(cls, surface_state: str = "as sintered", name: str | None = None) -> Sample:

@@ -38,20 +38,27 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m workbench",
-                                     description="NZSP Workbench: run measurement protocols headless.")
+    parser = argparse.ArgumentParser(
+        prog="python -m workbench", description="NZSP Workbench: run measurement protocols headless."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a protocol file on the bench")
     run.add_argument("protocol", type=Path, help="protocol file (TOML), see resources/protocols/")
     run.add_argument("--config", type=Path, default=None, help="bench config (default: all emulated)")
     run.add_argument("--store", type=Path, default=None, help="workspace database file")
-    run.add_argument("--speed", type=float, default=None,
-                     help="emulated time runs FACTOR times faster than the wall clock")
-    run.add_argument("--cell", default=None, help="surface state of the emulated cell (default: the sample's)")
+    run.add_argument(
+        "--speed", type=float, default=None, help="emulated time runs FACTOR times faster than the wall clock"
+    )
+    run.add_argument(
+        "--cell", default=None, help="surface state of the emulated cell (default: the sample's)"
+    )
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
-    run.add_argument("--echo-points", action="store_true",
-                     help="print each point's sequence number (JSON line) on stdout once it is stored")
+    run.add_argument(
+        "--echo-points",
+        action="store_true",
+        help="print each point's sequence number (JSON line) on stdout once it is stored",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     plan = sub.add_parser("plan", help="check a protocol and print its plan; touches no instrument")
@@ -65,8 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export a run's data")
     export.add_argument("run_id", type=int)
     export.add_argument("--store", type=Path, default=None)
-    export.add_argument("--format", choices=("csv", "z"), default="csv",
-                        help="csv: every point; z: the impedance spectrum for ZView")
+    export.add_argument(
+        "--format",
+        choices=("csv", "z"),
+        default="csv",
+        help="csv: every point; z: the impedance spectrum for ZView",
+    )
     export.add_argument("-o", "--output", type=Path, default=None, help="output file")
     return parser
 
@@ -108,8 +119,10 @@ def _plan(args) -> int:
 
         print(json.dumps(to_jsonable(plan.to_dict())))
     else:
-        print(f"sample {protocol.sample.name} ({protocol.sample.surface_state}), "
-              f"area {protocol.sample.area_cm2:.4f} cm2")
+        print(
+            f"sample {protocol.sample.name} ({protocol.sample.surface_state}), "
+            f"area {protocol.sample.area_cm2:.4f} cm2"
+        )
         print(plan.describe())
     return EXIT_OK
 
@@ -138,8 +151,10 @@ class _ProgressBar:
             self.label = event.label
         elif isinstance(event, Progress):
             left_wall = None if event.remaining_s is None else event.remaining_s / self.speed
-            text = (f"{event.fraction:6.1%}  elapsed {_hours(event.elapsed_s)}  left {_hours(event.remaining_s)}"
-                    f" (wall {_hours(left_wall)})  {self.label}")
+            text = (
+                f"{event.fraction:6.1%}  elapsed {_hours(event.elapsed_s)}  left {_hours(event.remaining_s)}"
+                f" (wall {_hours(left_wall)})  {self.label}"
+            )
             if self.tty:
                 bar = "#" * int(30 * event.fraction)
                 sys.stderr.write(f"\r[{bar:<30}] {text}\033[K")
@@ -148,8 +163,11 @@ class _ProgressBar:
                 self.last_decile = int(event.fraction * 10)
                 print(text, file=sys.stderr, flush=True)
         elif isinstance(event, SafetyEvent):
-            print(f"\nSAFETY: {event.criterion} at {event.current_density_mA_cm2:g} mA/cm2: {event.detail}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"\nSAFETY: {event.criterion} at {event.current_density_mA_cm2:g} mA/cm2: {event.detail}",
+                file=sys.stderr,
+                flush=True,
+            )
         elif isinstance(event, RunFinished) and self.tty:
             sys.stderr.write("\n")
 
@@ -180,8 +198,11 @@ def _run(args) -> int:
         runner = Runner(procedure, bench, protocol.sample, store, criteria=protocol.criteria)
         speed = getattr(bench.clock, "speed", 1.0)
         if not args.quiet:
-            print(f"run: {protocol.sample.name} ({protocol.sample.surface_state}), "
-                  f"{runner.plan.describe().splitlines()[0]}; store {store.path}", file=sys.stderr)
+            print(
+                f"run: {protocol.sample.name} ({protocol.sample.surface_state}), "
+                f"{runner.plan.describe().splitlines()[0]}; store {store.path}",
+                file=sys.stderr,
+            )
             runner.subscribe(_ProgressBar(speed))
         if args.echo_points:
             runner.subscribe(_echo_point)
@@ -213,9 +234,14 @@ def _echo_point(event: Event) -> None:
 
 
 def _summary(finished: RunFinished, store, wall_s: float) -> dict[str, Any]:
-    summary: dict[str, Any] = {"run_id": finished.run_id, "status": finished.status,
-                               "abort_reason": finished.reason or None, "store": str(store.path),
-                               "wall_s": round(wall_s, 3), "points": store.point_kinds(finished.run_id)}
+    summary: dict[str, Any] = {
+        "run_id": finished.run_id,
+        "status": finished.status,
+        "abort_reason": finished.reason or None,
+        "store": str(store.path),
+        "wall_s": round(wall_s, 3),
+        "points": store.point_kinds(finished.run_id),
+    }
     if "critical_current_density_mA_cm2" in finished.result:
         summary["critical_current_density_mA_cm2"] = finished.result["critical_current_density_mA_cm2"]
     summary["result"] = finished.result
@@ -226,22 +252,40 @@ def _runs(args) -> int:
     store = _open_store(args.store)
     records = store.runs()
     if args.json:
-        print(json.dumps([{"id": r.id, "kind": r.kind, "status": r.status, "started_at": r.started_at,
-                           "sample": r.sample_name, "surface_state": r.surface_state,
-                           "abort_reason": r.abort_reason, "result": r.result} for r in records]))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "kind": r.kind,
+                        "status": r.status,
+                        "started_at": r.started_at,
+                        "sample": r.sample_name,
+                        "surface_state": r.surface_state,
+                        "abort_reason": r.abort_reason,
+                        "result": r.result,
+                    }
+                    for r in records
+                ]
+            )
+        )
         return EXIT_OK
     if not records:
         print(f"no runs in {store.path}")
         return EXIT_OK
-    print(f"{'id':>4}  {'kind':<17} {'status':<10} {'started (UTC)':<24} {'sample':<20} {'surface':<16} result")
+    print(
+        f"{'id':>4}  {'kind':<17} {'status':<10} {'started (UTC)':<24} {'sample':<20} {'surface':<16} result"
+    )
     for r in records:
         result = ""
         if r.result.get("critical_current_density_mA_cm2") is not None:
             result = f"CCD {r.result['critical_current_density_mA_cm2']:g} mA/cm2"
         elif r.abort_reason:
             result = r.abort_reason[:60]
-        print(f"{r.id:>4}  {r.kind:<17} {r.status:<10} {r.started_at[:23]:<24} {str(r.sample_name)[:20]:<20} "
-              f"{str(r.surface_state):<16} {result}")
+        print(
+            f"{r.id:>4}  {r.kind:<17} {r.status:<10} {r.started_at[:23]:<24} {str(r.sample_name)[:20]:<20} "
+            f"{str(r.surface_state):<16} {result}"
+        )
     return EXIT_OK
 
 

@@ -82,19 +82,24 @@ def parse_protocol(data: Mapping[str, Any], source: str | Path = "<protocol>") -
     sample = _sample(data.get("sample"), where)
     procedure = data.get("procedure")
     if not isinstance(procedure, Mapping):
-        raise ProtocolError(f"{where}: missing [procedure] table (with a 'kind' key: "
-                            f"{', '.join(PROCEDURES)}).")
+        raise ProtocolError(
+            f"{where}: missing [procedure] table (with a 'kind' key: {', '.join(PROCEDURES)})."
+        )
     kind = procedure.get("kind")
     if kind not in PROCEDURES:
-        raise ProtocolError(f"{where}: 'procedure.kind' must be one of {', '.join(PROCEDURES)}, got {kind!r}.")
+        raise ProtocolError(
+            f"{where}: 'procedure.kind' must be one of {', '.join(PROCEDURES)}, got {kind!r}."
+        )
     try:
-        parameters = build(PROCEDURES[kind].Parameters,
-                           {k: v for k, v in procedure.items() if k != "kind"}, "procedure")
+        parameters = build(
+            PROCEDURES[kind].Parameters, {k: v for k, v in procedure.items() if k != "kind"}, "procedure"
+        )
         criteria = build(ShortCriteria, data.get("safety", {}), "safety")
     except ParameterError as exc:
         raise ProtocolError(f"{where}: {exc}") from None
-    return Protocol(sample, parameters, kind, criteria, description,
-                    Path(source) if not where.startswith("<") else None)
+    return Protocol(
+        sample, parameters, kind, criteria, description, Path(source) if not where.startswith("<") else None
+    )
 
 
 def _sample(table: Any, where: str) -> Sample:

@@ -67,8 +67,16 @@ class RunnerError(RuntimeError):
 class Runner:
     """Runs one procedure once. States: idle, running, paused, stopping, finished."""
 
-    def __init__(self, procedure: Procedure, bench: Any, sample: Sample, store: Store | None = None, *,
-                 criteria: ShortCriteria | None = None, progress_interval_s: float = 0.25):
+    def __init__(
+        self,
+        procedure: Procedure,
+        bench: Any,
+        sample: Sample,
+        store: Store | None = None,
+        *,
+        criteria: ShortCriteria | None = None,
+        progress_interval_s: float = 0.25,
+    ):
         self.procedure = procedure
         self.bench = bench
         self.sample = sample
@@ -177,8 +185,11 @@ class Runner:
     def _open_run(self) -> int:
         instruments: dict[str, str] = {}
         roles = getattr(self.bench, "roles", None)
-        entries = roles() if callable(roles) else [(r, r, getattr(self.bench, r, None))
-                                                   for r in ("fra", "galvanostat", "stage")]
+        entries = (
+            roles()
+            if callable(roles)
+            else [(r, r, getattr(self.bench, r, None)) for r in ("fra", "galvanostat", "stage")]
+        )
         for role, _label, instrument in entries:
             try:
                 instruments[role] = instrument.identity if instrument is not None else "disconnected"
@@ -190,10 +201,14 @@ class Runner:
         except Exception:  # noqa: BLE001 - the run records no temperature rather than not starting
             temperature_c = None
         return self.store.create_run(
-            self.procedure.kind, sample=self.sample, parameters={"kind": self.procedure.kind,
-                                                                 **to_jsonable(self.procedure.parameters)},
-            plan=self.plan.to_dict(), instruments=instruments, temperature_c=temperature_c,
-            software_version=software_version())
+            self.procedure.kind,
+            sample=self.sample,
+            parameters={"kind": self.procedure.kind, **to_jsonable(self.procedure.parameters)},
+            plan=self.plan.to_dict(),
+            instruments=instruments,
+            temperature_c=temperature_c,
+            software_version=software_version(),
+        )
 
     def _work(self) -> None:
         status, reason = "completed", ""
@@ -231,8 +246,10 @@ class Runner:
             status = "shorted" if event.shorted else "aborted"
             j = event.current_density_mA_cm2
             direction = "plating" if j < 0 else "stripping"
-            return status, (f"{event.criterion.replace('_', ' ')} at {abs(j):g} mA/cm2 ({direction}, "
-                            f"half-cycle {event.half_cycle}): {event.detail}")
+            return status, (
+                f"{event.criterion.replace('_', ' ')} at {abs(j):g} mA/cm2 ({direction}, "
+                f"half-cycle {event.half_cycle}): {event.detail}"
+            )
         return "aborted", self._abort_reason or "aborted"
 
     def _on_safety(self, event: SafetyEvent) -> None:
@@ -251,8 +268,10 @@ class Runner:
             if self._detected_at is not None and self.output_off_latency_s is None:
                 self.output_off_latency_s = time.perf_counter() - self._detected_at
         except Exception as exc:  # noqa: BLE001 - must not mask the run's own outcome
-            self._record("safe_state_failed", {"error": f"{type(exc).__name__}: {exc}",
-                                               "traceback": traceback.format_exc()})
+            self._record(
+                "safe_state_failed",
+                {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()},
+            )
 
     def _after_short(self, ctx: RunContext) -> None:
         self.detector = None
@@ -269,19 +288,23 @@ class Runner:
         except Exception as exc:  # noqa: BLE001
             result = {"error": f"result unavailable: {exc}"}
         if self.safety_event is not None:
-            result["safety"] = {"criterion": self.safety_event.criterion,
-                                "current_density_mA_cm2": self.safety_event.current_density_mA_cm2,
-                                "half_cycle": self.safety_event.half_cycle,
-                                "output_off_latency_ms": None if self.output_off_latency_s is None
-                                else 1e3 * self.output_off_latency_s}
+            result["safety"] = {
+                "criterion": self.safety_event.criterion,
+                "current_density_mA_cm2": self.safety_event.current_density_mA_cm2,
+                "half_cycle": self.safety_event.half_cycle,
+                "output_off_latency_ms": None
+                if self.output_off_latency_s is None
+                else 1e3 * self.output_off_latency_s,
+            }
         try:
             self.store.finish_run(self.run_id, status, reason=reason, result=result)
         except Exception as exc:  # noqa: BLE001
             reason = f"{reason}; the store could not record the end of the run: {exc}".lstrip("; ")
         self.finished = RunFinished(self.run_id, status, reason, result)
         self.state = "finished"
-        self.progress = Progress(1.0 if status == "completed" else self.progress.fraction,
-                                 self.progress.elapsed_s, 0.0)
+        self.progress = Progress(
+            1.0 if status == "completed" else self.progress.fraction, self.progress.elapsed_s, 0.0
+        )
         self._emit(StateChanged("finished"))
         self._emit(self.finished)
         self._done.set()
@@ -301,7 +324,9 @@ class Runner:
             if fired:
                 event = self.safety_event
                 latency_ms = None if self.output_off_latency_s is None else 1e3 * self.output_off_latency_s
-                self._record("safety", {**to_jsonable(event), "output_off_latency_ms": latency_ms}, event.time_s)
+                self._record(
+                    "safety", {**to_jsonable(event), "output_off_latency_ms": latency_ms}, event.time_s
+                )
                 self._emit(event)
         elif isinstance(item, StepStarted):
             self._record("step", {"step": item.step, "label": item.label}, item.time_s)
@@ -342,5 +367,7 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - a display bug must not stop a measurement
                 self._listener_errors += 1
                 if self._listener_errors <= 3 and self.run_id is not None:
-                    self._record("listener_error", {"error": f"{type(exc).__name__}: {exc}",
-                                                    "listener": repr(listener)})
+                    self._record(
+                        "listener_error",
+                        {"error": f"{type(exc).__name__}: {exc}", "listener": repr(listener)},
+                    )

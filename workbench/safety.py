@@ -72,8 +72,9 @@ class ShortCriteria:
 class ShortDetector:
     """Judges each cycling sample; calls ``on_detect(event)`` once, at the first criterion met."""
 
-    def __init__(self, criteria: ShortCriteria | None = None,
-                 on_detect: Callable[[SafetyEvent], None] | None = None):
+    def __init__(
+        self, criteria: ShortCriteria | None = None, on_detect: Callable[[SafetyEvent], None] | None = None
+    ):
         self.criteria = criteria or ShortCriteria()
         self.on_detect = on_detect
         self.detected: SafetyEvent | None = None
@@ -100,15 +101,25 @@ class ShortDetector:
         c = self.criteria
         v = float(point["voltage_v"])
         i = float(point["current_a"])
-        self._history.append({"time_s": point.time_s, "voltage_v": v, "current_a": i,
-                              "seq": point.seq, "half_cycle": point["half_cycle"]})
+        self._history.append(
+            {
+                "time_s": point.time_s,
+                "voltage_v": v,
+                "current_a": i,
+                "seq": point.seq,
+                "half_cycle": point["half_cycle"],
+            }
+        )
         if abs(i) < c.rest_current_a:
             return None
         half_cycle = int(point["half_cycle"])
         if abs(v) > c.upper_voltage_limit_v:
-            return self._found(point, "upper_voltage_limit",
-                               f"|V| = {abs(v):.3g} V above the {c.upper_voltage_limit_v:g} V limit: contact loss",
-                               shorted=False)
+            return self._found(
+                point,
+                "upper_voltage_limit",
+                f"|V| = {abs(v):.3g} V above the {c.upper_voltage_limit_v:g} V limit: contact loss",
+                shorted=False,
+            )
         resistance = abs(v / i)
         if half_cycle != self._half_cycle:
             self._half_cycle = half_cycle
@@ -120,15 +131,18 @@ class ShortDetector:
         elif resistance < c.hard_short_resistance_fraction * self.reference_resistance_ohm:
             return self._hard(point, resistance, self.reference_resistance_ohm)
         magnitude = abs(v)
-        recent = self._voltages_v[-c.soft_short_window_samples:]
+        recent = self._voltages_v[-c.soft_short_window_samples :]
         self._voltages_v.append(magnitude)
         if recent:
             peak = max(recent)
             drop = peak - magnitude
             if drop > c.soft_short_drop_fraction * peak and drop > c.noise_floor_v:
-                return self._found(point, "soft_short",
-                                   f"|V| fell from {peak:.4g} V to {magnitude:.4g} V ({drop / peak:.0%}) within "
-                                   f"{len(recent)} samples at constant current")
+                return self._found(
+                    point,
+                    "soft_short",
+                    f"|V| fell from {peak:.4g} V to {magnitude:.4g} V ({drop / peak:.0%}) within "
+                    f"{len(recent)} samples at constant current",
+                )
         n = c.erratic_window_samples
         if len(self._voltages_v) >= n:
             window = np.asarray(self._voltages_v[-n:])
@@ -138,20 +152,31 @@ class ShortDetector:
                 flips = np.count_nonzero(signs[1:] != signs[:-1]) / (len(dv) - 1)
                 scatter = float(np.std(dv)) / max(float(np.mean(window)), 1e-12)
                 if flips >= c.erratic_sign_change_fraction and scatter >= c.erratic_relative_amplitude:
-                    return self._found(point, "erratic_voltage",
-                                       f"dV changed sign in {flips:.0%} of the last {n} samples with a scatter of "
-                                       f"{scatter:.0%} of |V|")
+                    return self._found(
+                        point,
+                        "erratic_voltage",
+                        f"dV changed sign in {flips:.0%} of the last {n} samples with a scatter of "
+                        f"{scatter:.0%} of |V|",
+                    )
         return None
 
     def _hard(self, point: DataPoint, resistance: float, reference: float) -> SafetyEvent:
-        return self._found(point, "hard_short",
-                           f"|V/I| = {resistance:.4g} ohm fell below "
-                           f"{self.criteria.hard_short_resistance_fraction:g} x {reference:.4g} ohm")
+        return self._found(
+            point,
+            "hard_short",
+            f"|V/I| = {resistance:.4g} ohm fell below "
+            f"{self.criteria.hard_short_resistance_fraction:g} x {reference:.4g} ohm",
+        )
 
     def _found(self, point: DataPoint, criterion: str, detail: str, shorted: bool = True) -> SafetyEvent:
         self.detected = SafetyEvent(
-            criterion=criterion, time_s=point.time_s,
+            criterion=criterion,
+            time_s=point.time_s,
             current_density_mA_cm2=float(point["current_density_mA_cm2"]),
-            half_cycle=int(point["half_cycle"]), step=int(point["step"]), detail=detail, shorted=shorted,
-            window=tuple(self._history))
+            half_cycle=int(point["half_cycle"]),
+            step=int(point["step"]),
+            detail=detail,
+            shorted=shorted,
+            window=tuple(self._history),
+        )
         return self.detected

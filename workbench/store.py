@@ -34,8 +34,18 @@ from workbench.events import POINT_FIELDS
 
 SCHEMA_VERSION = 1
 
-POINT_COLUMNS = ("frequency_hz", "z_real_ohm", "z_imag_ohm", "voltage_v", "current_a",
-                 "current_density_mA_cm2", "half_cycle", "step", "temperature_c", "setpoint_c")
+POINT_COLUMNS = (
+    "frequency_hz",
+    "z_real_ohm",
+    "z_imag_ohm",
+    "voltage_v",
+    "current_a",
+    "current_density_mA_cm2",
+    "half_cycle",
+    "step",
+    "temperature_c",
+    "setpoint_c",
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -162,27 +172,51 @@ class Store:
             self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'power' else 'NORMAL'}")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a workbench store ({exc}).") from exc
         self._next_seq: dict[int, int] = {}
 
     # --- writing -------------------------------------------------------------------------------
-    def create_run(self, kind: str, *, sample: Any = None, parameters: Any = None, plan: Any = None,
-                   instruments: dict[str, str] | None = None, temperature_c: float | None = None,
-                   software_version: str | None = None) -> int:
+    def create_run(
+        self,
+        kind: str,
+        *,
+        sample: Any = None,
+        parameters: Any = None,
+        plan: Any = None,
+        instruments: dict[str, str] | None = None,
+        temperature_c: float | None = None,
+        software_version: str | None = None,
+    ) -> int:
         """Open a run (status ``running``) and return its id."""
         s = sample
-        row = (kind, "running", _now_iso(),
-               getattr(s, "name", None), getattr(s, "surface_state", None), getattr(s, "thickness_mm", None),
-               getattr(s, "electrode_diameter_mm", None), getattr(s, "area_cm2", None),
-               getattr(s, "notes", None), temperature_c, _dumps(instruments or {}), software_version,
-               _dumps(parameters or {}), _dumps(plan or {}), _dumps({}))
+        row = (
+            kind,
+            "running",
+            _now_iso(),
+            getattr(s, "name", None),
+            getattr(s, "surface_state", None),
+            getattr(s, "thickness_mm", None),
+            getattr(s, "electrode_diameter_mm", None),
+            getattr(s, "area_cm2", None),
+            getattr(s, "notes", None),
+            temperature_c,
+            _dumps(instruments or {}),
+            software_version,
+            _dumps(parameters or {}),
+            _dumps(plan or {}),
+            _dumps({}),
+        )
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO runs (kind, status, started_at, sample_name, surface_state, thickness_mm, "
                 "electrode_diameter_mm, area_cm2, sample_notes, temperature_c, instruments, "
-                "software_version, parameters, plan, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                "software_version, parameters, plan, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
             run_id = int(cur.lastrowid)
             self._next_seq[run_id] = 0
             return run_id
@@ -196,8 +230,9 @@ class Store:
         with self._lock:
             seq = self._next_seq.get(run_id)
             if seq is None:
-                row = self._db.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM points WHERE run_id=?",
-                                       (run_id,)).fetchone()
+                row = self._db.execute(
+                    "SELECT COALESCE(MAX(seq) + 1, 0) FROM points WHERE run_id=?", (run_id,)
+                ).fetchone()
                 seq = int(row[0])
             rows, seqs = [], []
             for kind, time_s, values in points:
@@ -210,7 +245,9 @@ class Store:
             try:
                 self._db.executemany(
                     f"INSERT INTO points (run_id, seq, kind, time_s, {', '.join(POINT_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * (4 + len(POINT_COLUMNS)))})", rows)
+                    f"VALUES ({', '.join('?' * (4 + len(POINT_COLUMNS)))})",
+                    rows,
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -220,25 +257,36 @@ class Store:
 
     def add_event(self, run_id: int, kind: str, payload: Any, time_s: float | None = None) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO events (run_id, time_s, kind, payload) VALUES (?,?,?,?)",
-                             (run_id, time_s, kind, _dumps(payload)))
+            self._db.execute(
+                "INSERT INTO events (run_id, time_s, kind, payload) VALUES (?,?,?,?)",
+                (run_id, time_s, kind, _dumps(payload)),
+            )
 
     def finish_run(self, run_id: int, status: str, *, reason: str = "", result: Any = None) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE runs SET status=?, finished_at=?, abort_reason=?, result=? WHERE id=?",
-                (status, _now_iso(), reason or None, _dumps(result or {}), run_id))
+                (status, _now_iso(), reason or None, _dumps(result or {}), run_id),
+            )
             self._next_seq.pop(run_id, None)
 
-    def add_fit(self, run_id: int, circuit: str, values: dict[str, float], *,
-                errors: dict[str, float] | None = None, chi_square: float | None = None,
-                notes: str = "") -> int:
+    def add_fit(
+        self,
+        run_id: int,
+        circuit: str,
+        values: dict[str, float],
+        *,
+        errors: dict[str, float] | None = None,
+        chi_square: float | None = None,
+        notes: str = "",
+    ) -> int:
         """Attach an equivalent-circuit fit to a run."""
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO fits (run_id, created_at, circuit, values_json, errors_json, chi_square, notes) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (run_id, _now_iso(), circuit, _dumps(values), _dumps(errors or {}), chi_square, notes))
+                (run_id, _now_iso(), circuit, _dumps(values), _dumps(errors or {}), chi_square, notes),
+            )
             return int(cur.lastrowid)
 
     # --- reading -------------------------------------------------------------------------------
@@ -269,8 +317,10 @@ class Store:
         if kind not in POINT_FIELDS:
             raise StoreError(f"unknown point kind {kind!r}; expected one of {sorted(POINT_FIELDS)}")
         columns = ("seq", "time_s", *POINT_FIELDS[kind])
-        rows = self._query(f"SELECT {', '.join(columns)} FROM points WHERE run_id=? AND kind=? ORDER BY seq",
-                           (int(run_id), kind))
+        rows = self._query(
+            f"SELECT {', '.join(columns)} FROM points WHERE run_id=? AND kind=? ORDER BY seq",
+            (int(run_id), kind),
+        )
         table = np.array(rows, dtype=float).reshape(len(rows), len(columns))
         arrays = {c: table[:, i] for i, c in enumerate(columns)}
         arrays["seq"] = arrays["seq"].astype(np.int64)
@@ -301,11 +351,23 @@ class Store:
         return [{"kind": k, "time_s": t, **json.loads(p or "{}")} for k, t, p in rows]
 
     def fits(self, run_id: int) -> list[dict[str, Any]]:
-        rows = self._query("SELECT id, created_at, circuit, values_json, errors_json, chi_square, notes "
-                           "FROM fits WHERE run_id=? ORDER BY id", (int(run_id),))
-        return [{"id": i, "created_at": c, "circuit": circ, "values": json.loads(v),
-                 "errors": json.loads(e or "{}"), "chi_square": x, "notes": n}
-                for i, c, circ, v, e, x, n in rows]
+        rows = self._query(
+            "SELECT id, created_at, circuit, values_json, errors_json, chi_square, notes "
+            "FROM fits WHERE run_id=? ORDER BY id",
+            (int(run_id),),
+        )
+        return [
+            {
+                "id": i,
+                "created_at": c,
+                "circuit": circ,
+                "values": json.loads(v),
+                "errors": json.loads(e or "{}"),
+                "chi_square": x,
+                "notes": n,
+            }
+            for i, c, circ, v, e, x, n in rows
+        ]
 
     # --- export --------------------------------------------------------------------------------
     def export_csv(self, run_id: int, path: str | Path, kind: str | None = None) -> Path:
@@ -314,8 +376,10 @@ class Store:
         kinds = [kind] if kind else [k for k in POINT_FIELDS if k in self.point_kinds(run_id)]
         path = Path(path)
         with path.open("w", newline="", encoding="utf-8") as handle:
-            handle.write(f"# run {record.id}: {record.kind}, {record.status}; sample {record.sample_name} "
-                         f"({record.surface_state}), area_cm2={record.area_cm2}\n")
+            handle.write(
+                f"# run {record.id}: {record.kind}, {record.status}; sample {record.sample_name} "
+                f"({record.surface_state}), area_cm2={record.area_cm2}\n"
+            )
             if len(kinds) <= 1:
                 columns = ["seq", "time_s", *POINT_FIELDS[kinds[0]]] if kinds else ["seq", "time_s"]
             else:
@@ -338,10 +402,15 @@ class Store:
 
         record = self.run(run_id)
         amplitude_v = record.parameters.get("amplitude_v")
-        return write_z(path, data["frequency_hz"], data["z_real_ohm"], data["z_imag_ohm"],
-                       title=f"run {run_id} {record.sample_name} ({record.surface_state})",
-                       amplitude_v=amplitude_v if isinstance(amplitude_v, int | float) else None,
-                       area_cm2=record.area_cm2)
+        return write_z(
+            path,
+            data["frequency_hz"],
+            data["z_real_ohm"],
+            data["z_imag_ohm"],
+            title=f"run {run_id} {record.sample_name} ({record.surface_state})",
+            amplitude_v=amplitude_v if isinstance(amplitude_v, int | float) else None,
+            area_cm2=record.area_cm2,
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -13,8 +13,16 @@ from pathlib import Path
 import numpy as np
 
 
-def write_z(path: str | Path, frequency_hz, z_real_ohm, z_imag_ohm, *, title: str = "",
-            amplitude_v: float | None = None, area_cm2: float | None = None) -> Path:
+def write_z(
+    path: str | Path,
+    frequency_hz,
+    z_real_ohm,
+    z_imag_ohm,
+    *,
+    title: str = "",
+    amplitude_v: float | None = None,
+    area_cm2: float | None = None,
+) -> Path:
     """Write a spectrum as a ZView ``.z`` file; return the path."""
     path = Path(path)
     f = np.asarray(frequency_hz, dtype=float)
@@ -32,8 +40,11 @@ def write_z(path: str | Path, frequency_hz, z_real_ohm, z_imag_ohm, *, title: st
             options["amplitude_v"] = amplitude_v
         if area_cm2 is not None:
             options["area_cm2"] = area_cm2
-        return Path(write_zview(pd.DataFrame({"frequency_hz": f, "z_real_ohm": zr, "z_imag_ohm": zi}), path,
-                                **options))
+        return Path(
+            write_zview(
+                pd.DataFrame({"frequency_hz": f, "z_real_ohm": zr, "z_imag_ohm": zi}), path, **options
+            )
+        )
     lines = ["ZPLOT2 ASCII", f"  Comment:  {title}", "End Comments"]
     lines += [f"{fi:.6e}, 0, 0, 0, {a:.6e}, {b:.6e}, 0, 0, 0" for fi, a, b in zip(f, zr, zi, strict=True)]
     path.write_text("\n".join(lines) + "\n", encoding="ascii")

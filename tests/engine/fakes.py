@@ -22,8 +22,15 @@ from instruments.roles import (
 
 
 class FakeCell:
-    def __init__(self, resistance_ohm: float = 60.0, area_cm2: float = 0.5675,
-                 short_at_mA_cm2: float = math.inf, short_ohm: float = 0.5, noise_v: float = 1e-5, seed: int = 1):
+    def __init__(
+        self,
+        resistance_ohm: float = 60.0,
+        area_cm2: float = 0.5675,
+        short_at_mA_cm2: float = math.inf,
+        short_ohm: float = 0.5,
+        noise_v: float = 1e-5,
+        seed: int = 1,
+    ):
         self.resistance_ohm = resistance_ohm
         self.area_cm2 = area_cm2
         self.short_at_mA_cm2 = short_at_mA_cm2
@@ -162,7 +169,11 @@ class FakeBench:
         self.stage = FakeStage(self.clock, stuck_at_c=stuck_at_c)
 
     def roles(self):
-        return [("fra", "FRA", self.fra), ("galvanostat", "Cycler", self.galvanostat), ("stage", "Stage", self.stage)]
+        return [
+            ("fra", "FRA", self.fra),
+            ("galvanostat", "Cycler", self.galvanostat),
+            ("stage", "Stage", self.stage),
+        ]
 
     def close(self) -> None:
         self.galvanostat.safe_state()

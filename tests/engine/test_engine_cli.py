@@ -16,8 +16,14 @@ PROTOCOLS = ROOT / "resources" / "protocols"
 
 def cli(*args, timeout=60):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 QUICK_CCD = """
@@ -64,14 +70,21 @@ def test_run_json_summary_runs_and_export(tmp_path):
     assert z.read_text().upper().startswith("ZPLOT2 ASCII")
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["run", "MISSING.toml"], 2, "cannot read the protocol file"),
-    (["run", PROTOCOLS / "ccd_constant_capacity.toml", "--speed", "-3"], 2, "--speed must be a positive number"),
-    (["run", PROTOCOLS / "ccd_constant_capacity.toml", "--cell", "glassy"], 2, "--cell"),
-    (["export", "99"], 2, "no run 99"),
-    (["export", "seven"], 2, "invalid int value"),
-    (["frobnicate"], 2, "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["run", "MISSING.toml"], 2, "cannot read the protocol file"),
+        (
+            ["run", PROTOCOLS / "ccd_constant_capacity.toml", "--speed", "-3"],
+            2,
+            "--speed must be a positive number",
+        ),
+        (["run", PROTOCOLS / "ccd_constant_capacity.toml", "--cell", "glassy"], 2, "--cell"),
+        (["export", "99"], 2, "no run 99"),
+        (["export", "seven"], 2, "invalid int value"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
 def test_bad_input_gets_a_message_not_a_traceback(tmp_path, args, code, words):
     args = [a if a != "MISSING.toml" else tmp_path / "missing.toml" for a in args]
     if args[0] in ("run", "export"):
@@ -84,22 +97,43 @@ def test_bad_input_gets_a_message_not_a_traceback(tmp_path, args, code, words):
 
 def test_malformed_protocol_starts_nothing(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text(QUICK_CCD.replace("capacity_mAh_cm2 = 0.25", "capacity_mAh_cm2 = \"a lot\""))
+    bad.write_text(QUICK_CCD.replace("capacity_mAh_cm2 = 0.25", 'capacity_mAh_cm2 = "a lot"'))
     store = tmp_path / "w.sqlite"
     done = cli("run", bad, "--store", store, "--speed", "inf")
     assert done.returncode == 2
-    assert "'procedure.capacity_mAh_cm2' must be a number" in done.stderr and "Nothing was started" in done.stderr
+    assert (
+        "'procedure.capacity_mAh_cm2' must be a number" in done.stderr
+        and "Nothing was started" in done.stderr
+    )
     assert "Traceback" not in done.stderr
-    assert not store.exists() or sqlite3.connect(store).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    assert (
+        not store.exists() or sqlite3.connect(store).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    )
 
 
 def test_sigkill_mid_run_loses_no_emitted_point(tmp_path):
     store = tmp_path / "w.sqlite"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "run", str(PROTOCOLS / "ccd_constant_capacity.toml"), "--speed", "300",
-         "--store", str(store), "--echo-points", "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "run",
+            str(PROTOCOLS / "ccd_constant_capacity.toml"),
+            "--speed",
+            "300",
+            "--store",
+            str(store),
+            "--echo-points",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     echoed = []
     try:
         while len(echoed) < 400:

@@ -49,8 +49,12 @@ def output_state(bench) -> str:
 
 def test_paper_ccd_on_the_as_sintered_cell(open_bench, tmp_path):
     bench = open_bench("as sintered")
-    runner = Runner(CCDTest(CCDParameters.paper(sample_period_s=2.0)), bench, Sample.paper("as sintered"),
-                    Store(tmp_path / "w.sqlite"))
+    runner = Runner(
+        CCDTest(CCDParameters.paper(sample_period_s=2.0)),
+        bench,
+        Sample.paper("as sintered"),
+        Store(tmp_path / "w.sqlite"),
+    )
     finished = runner.run_blocking()
     true_ccd = bench.cell.critical_current_density_mA_cm2
     assert finished.status == "shorted", finished.reason
@@ -64,8 +68,13 @@ def test_paper_ccd_on_the_as_sintered_cell(open_bench, tmp_path):
 
 def test_ccd_on_the_finely_polished_cell(open_bench, tmp_path):
     bench = open_bench("dry4000")
-    params = CCDParameters(start_current_density_mA_cm2=0.1, stop_current_density_mA_cm2=1.0,
-                           step_current_density_mA_cm2=0.1, capacity_mAh_cm2=0.25, sample_period_s=10.0)
+    params = CCDParameters(
+        start_current_density_mA_cm2=0.1,
+        stop_current_density_mA_cm2=1.0,
+        step_current_density_mA_cm2=0.1,
+        capacity_mAh_cm2=0.25,
+        sample_period_s=10.0,
+    )
     runner = Runner(CCDTest(params), bench, Sample.paper("dry4000"), Store(tmp_path / "w.sqlite"))
     finished = runner.run_blocking()
     true_ccd = bench.cell.critical_current_density_mA_cm2
@@ -112,7 +121,9 @@ def test_user_abort_at_a_random_moment_leaves_the_output_off(open_bench, seed):
 
 def test_user_abort_from_another_thread_on_an_accelerated_clock(open_bench):
     bench = open_bench("as sintered", clock=AcceleratedClock(200))
-    runner = Runner(PlatingStripping(current_density_mA_cm2=2.0, half_cycle_s=600.0, cycles=5), bench, Sample.paper())
+    runner = Runner(
+        PlatingStripping(current_density_mA_cm2=2.0, half_cycle_s=600.0, cycles=5), bench, Sample.paper()
+    )
     seen = []
     runner.subscribe(lambda e: seen.append(e.seq) if isinstance(e, DataPoint) else None)
     runner.start()
@@ -130,7 +141,9 @@ def test_injected_galvanostat_fault_fails_the_run_with_output_off(open_bench, fa
     after = random.Random(seed).randrange(20, 600)
     bench.emulation.inject_fault(KEITHLEY, fault, after_commands=after)
     seen = []
-    runner = Runner(CCDTest(CCDParameters(half_cycle_s=60.0, stop_current_density_mA_cm2=3.0)), bench, Sample.paper())
+    runner = Runner(
+        CCDTest(CCDParameters(half_cycle_s=60.0, stop_current_density_mA_cm2=3.0)), bench, Sample.paper()
+    )
     runner.subscribe(lambda e: seen.append(e.seq) if isinstance(e, DataPoint) else None)
     finished = runner.run_blocking()
     assert finished.status == "failed"

@@ -78,28 +78,49 @@ def test_formation_paper_end_points():
 
 
 def test_sequence_plan_adds_up():
-    seq = Sequence(SequenceParameters(steps=(TemperatureStepParameters(setpoint_c=25.0),
-                                             ImpedanceSweepParameters(), CCDParameters.paper())))
+    seq = Sequence(
+        SequenceParameters(
+            steps=(
+                TemperatureStepParameters(setpoint_c=25.0),
+                ImpedanceSweepParameters(),
+                CCDParameters.paper(),
+            )
+        )
+    )
     plan = seq.plan(SAMPLE)
-    parts = [TemperatureStepParameters(setpoint_c=25.0).expected_duration_s(),
-             ImpedanceSweepParameters().duration_s(), CCDTest(CCDParameters.paper()).plan(SAMPLE).total_duration_s]
+    parts = [
+        TemperatureStepParameters(setpoint_c=25.0).expected_duration_s(),
+        ImpedanceSweepParameters().duration_s(),
+        CCDTest(CCDParameters.paper()).plan(SAMPLE).total_duration_s,
+    ]
     assert plan.total_duration_s == pytest.approx(sum(parts))
 
 
-@pytest.mark.parametrize("make, field", [
-    (lambda: PlatingStrippingParameters(current_density_mA_cm2=-1, capacity_mAh_cm2=0.25), "current_density_mA_cm2"),
-    (lambda: PlatingStrippingParameters(current_density_mA_cm2=1), "capacity_mAh_cm2"),
-    (lambda: PlatingStrippingParameters(current_density_mA_cm2=1, capacity_mAh_cm2=1, half_cycle_s=5),
-     "capacity_mAh_cm2"),
-    (lambda: PlatingStrippingParameters(current_density_mA_cm2=1, half_cycle_s=5, cycles=0), "cycles"),
-    (lambda: CCDParameters(capacity_mAh_cm2=0.25, stop_current_density_mA_cm2=0.1), "stop_current_density_mA_cm2"),
-    (lambda: CCDParameters(capacity_mAh_cm2=0.25, sample_period_s=0), "sample_period_s"),
-    (lambda: CCDParameters(capacity_mAh_cm2=0.25, first_direction="up"), "first_direction"),
-    (lambda: ImpedanceSweepParameters(start_frequency_hz=5, stop_frequency_hz=10), "stop_frequency_hz"),
-    (lambda: ImpedanceSweepParameters(sub_ranges=(SubRange(13e6, 1e3, integration_s=1),)), "sub_ranges"),
-    (lambda: SubRange(1e3, 1e2), "integration_s"),
-    (lambda: TemperatureStepParameters(setpoint_c=60, stable_for_s=600, timeout_s=60), "timeout_s"),
-])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (
+            lambda: PlatingStrippingParameters(current_density_mA_cm2=-1, capacity_mAh_cm2=0.25),
+            "current_density_mA_cm2",
+        ),
+        (lambda: PlatingStrippingParameters(current_density_mA_cm2=1), "capacity_mAh_cm2"),
+        (
+            lambda: PlatingStrippingParameters(current_density_mA_cm2=1, capacity_mAh_cm2=1, half_cycle_s=5),
+            "capacity_mAh_cm2",
+        ),
+        (lambda: PlatingStrippingParameters(current_density_mA_cm2=1, half_cycle_s=5, cycles=0), "cycles"),
+        (
+            lambda: CCDParameters(capacity_mAh_cm2=0.25, stop_current_density_mA_cm2=0.1),
+            "stop_current_density_mA_cm2",
+        ),
+        (lambda: CCDParameters(capacity_mAh_cm2=0.25, sample_period_s=0), "sample_period_s"),
+        (lambda: CCDParameters(capacity_mAh_cm2=0.25, first_direction="up"), "first_direction"),
+        (lambda: ImpedanceSweepParameters(start_frequency_hz=5, stop_frequency_hz=10), "stop_frequency_hz"),
+        (lambda: ImpedanceSweepParameters(sub_ranges=(SubRange(13e6, 1e3, integration_s=1),)), "sub_ranges"),
+        (lambda: SubRange(1e3, 1e2), "integration_s"),
+        (lambda: TemperatureStepParameters(setpoint_c=60, stable_for_s=600, timeout_s=60), "timeout_s"),
+    ],
+)
 def test_parameters_refused_naming_the_field(make, field):
     with pytest.raises(ParameterError) as info:
         make()

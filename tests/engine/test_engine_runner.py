@@ -37,15 +37,27 @@ def test_every_point_is_in_the_store_before_a_listener_sees_it(tmp_path):
 
     def listener(event):
         if isinstance(event, DataPoint):
-            row = reader.execute("SELECT voltage_v, frequency_hz FROM points WHERE run_id=? AND seq=?",
-                                 (event.run_id, event.seq)).fetchone()
+            row = reader.execute(
+                "SELECT voltage_v, frequency_hz FROM points WHERE run_id=? AND seq=?",
+                (event.run_id, event.seq),
+            ).fetchone()
             assert row is not None, f"point {event.seq} reached a listener before the store"
             seen.append(event.seq)
 
     bench = FakeBench()
-    runner = Runner(Sequence(SequenceParameters(steps=(
-        ImpedanceSweepParameters(points_per_decade=2), CCDParameters(half_cycle_s=10, stop_current_density_mA_cm2=1)))),
-        bench, SAMPLE, store)
+    runner = Runner(
+        Sequence(
+            SequenceParameters(
+                steps=(
+                    ImpedanceSweepParameters(points_per_decade=2),
+                    CCDParameters(half_cycle_s=10, stop_current_density_mA_cm2=1),
+                )
+            )
+        ),
+        bench,
+        SAMPLE,
+        store,
+    )
     runner.subscribe(listener)
     finished = runner.run_blocking()
     assert finished.status == "completed", finished.reason
@@ -176,8 +188,11 @@ def test_temperature_step_settles_and_times_out():
     assert temperatures["temperature_c"][-1] == pytest.approx(40)
 
     stuck = FakeBench(stuck_at_c=35)
-    runner = Runner(TemperatureStep(TemperatureStepParameters(setpoint_c=40, timeout_s=600, stable_for_s=60)),
-                    stuck, SAMPLE)
+    runner = Runner(
+        TemperatureStep(TemperatureStepParameters(setpoint_c=40, timeout_s=600, stable_for_s=60)),
+        stuck,
+        SAMPLE,
+    )
     finished = runner.run_blocking()
     assert finished.status == "failed" and "did not stay within" in finished.reason
 

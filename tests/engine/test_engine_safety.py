@@ -14,9 +14,18 @@ def points(voltages_by_half_cycle, current_a=CURRENT_A):
     for hc, voltages in enumerate(voltages_by_half_cycle):
         sign = -1 if hc % 2 == 0 else 1
         for v in voltages:
-            yield DataPoint("cycling", float(seq), {"voltage_v": sign * v, "current_a": sign * current_a,
-                                                     "current_density_mA_cm2": sign * 10.0, "half_cycle": hc,
-                                                     "step": hc // 2}, seq=seq)
+            yield DataPoint(
+                "cycling",
+                float(seq),
+                {
+                    "voltage_v": sign * v,
+                    "current_a": sign * current_a,
+                    "current_density_mA_cm2": sign * 10.0,
+                    "half_cycle": hc,
+                    "step": hc // 2,
+                },
+                seq=seq,
+            )
             seq += 1
 
 
@@ -94,8 +103,11 @@ def test_rest_samples_are_not_judged():
     detector = ShortDetector()
     for p in points([healthy()]):
         detector.feed(p)
-    rest = DataPoint("cycling", 100.0, {"voltage_v": 1e-5, "current_a": 0.0, "current_density_mA_cm2": 0.0,
-                                        "half_cycle": 0, "step": 0})
+    rest = DataPoint(
+        "cycling",
+        100.0,
+        {"voltage_v": 1e-5, "current_a": 0.0, "current_density_mA_cm2": 0.0, "half_cycle": 0, "step": 0},
+    )
     assert detector.feed(rest) is None
 
 

@@ -11,9 +11,15 @@ from workbench.store import Store, StoreError
 
 def make_run(store):
     sample = Sample("A1", "EtOH500-anneal", 1.7, 8.5, notes="test")
-    run_id = store.create_run("ccd", sample=sample, parameters={"capacity_mAh_cm2": 0.25},
-                              plan={"total_duration_s": 10.0}, instruments={"fra": "X"}, temperature_c=25.0,
-                              software_version="0.1.0")
+    run_id = store.create_run(
+        "ccd",
+        sample=sample,
+        parameters={"capacity_mAh_cm2": 0.25},
+        plan={"total_duration_s": 10.0},
+        instruments={"fra": "X"},
+        temperature_c=25.0,
+        software_version="0.1.0",
+    )
     return run_id, sample
 
 
@@ -21,10 +27,18 @@ def test_round_trip(tmp_path):
     store = Store(tmp_path / "w.sqlite")
     run_id, sample = make_run(store)
     for k in range(5):
-        store.add_point(run_id, "impedance", float(k), {"frequency_hz": 10.0**-k, "z_real_ohm": 50.0 + k,
-                                                        "z_imag_ohm": -k})
-    seq = store.add_point(run_id, "cycling", 9.0, {"voltage_v": 0.1, "current_a": -1e-3,
-                                                   "current_density_mA_cm2": -1.76, "half_cycle": 0, "step": 0})
+        store.add_point(
+            run_id,
+            "impedance",
+            float(k),
+            {"frequency_hz": 10.0**-k, "z_real_ohm": 50.0 + k, "z_imag_ohm": -k},
+        )
+    seq = store.add_point(
+        run_id,
+        "cycling",
+        9.0,
+        {"voltage_v": 0.1, "current_a": -1e-3, "current_density_mA_cm2": -1.76, "half_cycle": 0, "step": 0},
+    )
     assert seq == 5
     store.add_event(run_id, "safety", {"criterion": "soft_short"}, 9.0)
     store.add_fit(run_id, "R0-p(R1,CPE1)", {"R0": 50.0}, chi_square=1e-4)
@@ -41,8 +55,15 @@ def test_round_trip(tmp_path):
     assert list(z["seq"]) == [0, 1, 2, 3, 4]
     assert z["z_real_ohm"] == pytest.approx([50, 51, 52, 53, 54])
     frame = store.points(run_id, "cycling", as_frame=True)
-    assert list(frame.columns) == ["seq", "time_s", "voltage_v", "current_a", "current_density_mA_cm2",
-                                   "half_cycle", "step"]
+    assert list(frame.columns) == [
+        "seq",
+        "time_s",
+        "voltage_v",
+        "current_a",
+        "current_density_mA_cm2",
+        "half_cycle",
+        "step",
+    ]
     assert frame["current_a"].iloc[0] == pytest.approx(-1e-3)
     assert store.events(run_id, "safety")[0]["criterion"] == "soft_short"
     assert store.fits(run_id)[0]["values"] == {"R0": 50.0}
@@ -62,8 +83,18 @@ def test_csv_export(tmp_path):
     store = Store(tmp_path / "w.sqlite")
     run_id, _ = make_run(store)
     for k in range(3):
-        store.add_point(run_id, "cycling", k, {"voltage_v": 0.01 * k, "current_a": 1e-3,
-                                               "current_density_mA_cm2": 1.76, "half_cycle": 0, "step": 0})
+        store.add_point(
+            run_id,
+            "cycling",
+            k,
+            {
+                "voltage_v": 0.01 * k,
+                "current_a": 1e-3,
+                "current_density_mA_cm2": 1.76,
+                "half_cycle": 0,
+                "step": 0,
+            },
+        )
     path = store.export_csv(run_id, tmp_path / "run.csv")
     lines = path.read_text().splitlines()
     assert lines[0].startswith("# run")
@@ -77,7 +108,9 @@ def test_zview_export(tmp_path):
     run_id, _ = make_run(store)
     f = np.logspace(6, 0, 7)
     for k, fk in enumerate(f):
-        store.add_point(run_id, "impedance", k, {"frequency_hz": fk, "z_real_ohm": 60.0 + k, "z_imag_ohm": -2.0 * k})
+        store.add_point(
+            run_id, "impedance", k, {"frequency_hz": fk, "z_real_ohm": 60.0 + k, "z_imag_ohm": -2.0 * k}
+        )
     path = store.export_zview(run_id, tmp_path / "run.z")
     from workbench.formats import read_spectrum
 
@@ -95,8 +128,12 @@ def test_throughput_per_point_commits(tmp_path):
     n = 2000
     t = time.perf_counter()
     for k in range(n):
-        store.add_point(run_id, "cycling", k, {"voltage_v": 0.1, "current_a": 1e-3,
-                                               "current_density_mA_cm2": 1.0, "half_cycle": 0, "step": 0})
+        store.add_point(
+            run_id,
+            "cycling",
+            k,
+            {"voltage_v": 0.1, "current_a": 1e-3, "current_density_mA_cm2": 1.0, "half_cycle": 0, "step": 0},
+        )
     rate = n / (time.perf_counter() - t)
     assert len(store.point_seqs(run_id)) == n
     assert rate > 2000, f"{rate:.0f} points/s"

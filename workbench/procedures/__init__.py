@@ -9,8 +9,10 @@ from workbench.procedures.plating_stripping import PlatingStripping, PlatingStri
 from workbench.procedures.sequence import Sequence, SequenceParameters
 from workbench.procedures.temperature_step import TemperatureStep, TemperatureStepParameters
 
-PROCEDURES = {cls.kind: cls for cls in (ImpedanceSweep, PlatingStripping, CCDTest, FormationCycles,
-                                         TemperatureStep, Sequence)}
+PROCEDURES = {
+    cls.kind: cls
+    for cls in (ImpedanceSweep, PlatingStripping, CCDTest, FormationCycles, TemperatureStep, Sequence)
+}
 
 
 def procedure_for(parameters) -> Procedure:
@@ -22,8 +24,25 @@ def procedure_for(parameters) -> Procedure:
 
 
 __all__ = [
-    "PROCEDURES", "CCDParameters", "CCDTest", "FormationCycles", "FormationParameters", "ImpedanceSweep",
-    "ImpedanceSweepParameters", "ParameterError", "Plan", "PlatingStripping", "PlatingStrippingParameters",
-    "Procedure", "ProcedureError", "RunContext", "Sequence", "SequenceParameters", "Stopped", "SubRange",
-    "TemperatureStep", "TemperatureStepParameters", "procedure_for",
+    "PROCEDURES",
+    "CCDParameters",
+    "CCDTest",
+    "FormationCycles",
+    "FormationParameters",
+    "ImpedanceSweep",
+    "ImpedanceSweepParameters",
+    "ParameterError",
+    "Plan",
+    "PlatingStripping",
+    "PlatingStrippingParameters",
+    "Procedure",
+    "ProcedureError",
+    "RunContext",
+    "Sequence",
+    "SequenceParameters",
+    "Stopped",
+    "SubRange",
+    "TemperatureStep",
+    "TemperatureStepParameters",
+    "procedure_for",
 ]

@@ -52,14 +52,22 @@ class CCDParameters:
     sweep_after_short: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("start_current_density_mA_cm2", "stop_current_density_mA_cm2",
-                     "step_current_density_mA_cm2"):
-            setfield(self, name, number(name, getattr(self, name), strictly_positive=True, maximum=1000,
-                                        unit="mA/cm2"))
+        for name in (
+            "start_current_density_mA_cm2",
+            "stop_current_density_mA_cm2",
+            "step_current_density_mA_cm2",
+        ):
+            setfield(
+                self,
+                name,
+                number(name, getattr(self, name), strictly_positive=True, maximum=1000, unit="mA/cm2"),
+            )
         if self.stop_current_density_mA_cm2 < self.start_current_density_mA_cm2:
-            raise ParameterError("stop_current_density_mA_cm2",
-                                 f"({self.stop_current_density_mA_cm2}) must not be below "
-                                 f"start_current_density_mA_cm2 ({self.start_current_density_mA_cm2}).")
+            raise ParameterError(
+                "stop_current_density_mA_cm2",
+                f"({self.stop_current_density_mA_cm2}) must not be below "
+                f"start_current_density_mA_cm2 ({self.start_current_density_mA_cm2}).",
+            )
         g.capacity_or_duration(self)
         setfield(self, "cycles_per_step", integer("cycles_per_step", self.cycles_per_step, minimum=1))
         g.check_cycling_common(self)
@@ -69,7 +77,9 @@ class CCDParameters:
             if value is not None and not isinstance(value, ImpedanceSweepParameters):
                 raise ParameterError(name, "must be an impedance sweep table or absent.")
         if len(self.current_densities_mA_cm2()) > 10000:
-            raise ParameterError("step_current_density_mA_cm2", "gives more than 10000 steps; use a larger step.")
+            raise ParameterError(
+                "step_current_density_mA_cm2", "gives more than 10000 steps; use a larger step."
+            )
 
     @classmethod
     def paper(cls, **changes) -> CCDParameters:
@@ -82,8 +92,11 @@ class CCDParameters:
 
     def current_densities_mA_cm2(self) -> list[float]:
         """Start, start + step, ... up to stop (included when on the grid)."""
-        start, stop, step = (self.start_current_density_mA_cm2, self.stop_current_density_mA_cm2,
-                             self.step_current_density_mA_cm2)
+        start, stop, step = (
+            self.start_current_density_mA_cm2,
+            self.stop_current_density_mA_cm2,
+            self.step_current_density_mA_cm2,
+        )
         n = int(math.floor((stop - start) / step + 1e-9)) + 1
         return [round(start + i * step, 10) for i in range(n)]
 
@@ -113,24 +126,38 @@ class CCDTest(Procedure):
         for i, j in enumerate(p.current_densities_mA_cm2()):
             duration = p.half_cycle_duration_s(j)
             rest_between_steps = p.rest_s if i > 0 else 0.0
-            steps.append({
-                "step": i, "current_density_mA_cm2": j, "current_mA": j * sample.area_cm2,
-                "half_cycle_s": duration, "capacity_mAh_cm2": j * duration / 3600,
-                "half_cycles": n_half,
-                "n_points": g.cycling_points(duration, n_half, p.rest_s, p.sample_period_s)
-                + (g.rest_points(p.rest_s, p.sample_period_s) if i > 0 else 0),
-                "duration_s": g.cycling_duration_s(duration, n_half, p.rest_s) + rest_between_steps,
-            })
+            steps.append(
+                {
+                    "step": i,
+                    "current_density_mA_cm2": j,
+                    "current_mA": j * sample.area_cm2,
+                    "half_cycle_s": duration,
+                    "capacity_mAh_cm2": j * duration / 3600,
+                    "half_cycles": n_half,
+                    "n_points": g.cycling_points(duration, n_half, p.rest_s, p.sample_period_s)
+                    + (g.rest_points(p.rest_s, p.sample_period_s) if i > 0 else 0),
+                    "duration_s": g.cycling_duration_s(duration, n_half, p.rest_s) + rest_between_steps,
+                }
+            )
         if p.sweep_after is not None:
             steps.append(sweep_plan(p.sweep_after, "impedance sweep after"))
         for step in steps:
             total += step["duration_s"]
             points += step["n_points"]
         js = p.current_densities_mA_cm2()
-        return Plan(self.kind, steps, total, points, {
-            "mode": p.mode, "steps": len(js), "current_density_mA_cm2": f"{js[0]:g} to {js[-1]:g}",
-            "current_mA": f"{js[0] * sample.area_cm2:.4g} to {js[-1] * sample.area_cm2:.4g}",
-            "area_cm2": round(sample.area_cm2, 5)})
+        return Plan(
+            self.kind,
+            steps,
+            total,
+            points,
+            {
+                "mode": p.mode,
+                "steps": len(js),
+                "current_density_mA_cm2": f"{js[0]:g} to {js[-1]:g}",
+                "current_mA": f"{js[0] * sample.area_cm2:.4g} to {js[-1] * sample.area_cm2:.4g}",
+                "area_cm2": round(sample.area_cm2, 5),
+            },
+        )
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
@@ -146,11 +173,23 @@ class CCDTest(Procedure):
             yield StepStarted(step, f"{j:g} mA/cm2, {duration:g} s half-cycles", ctx.now())
             for direction in g.directions(p.first_direction, 2 * p.cycles_per_step):
                 if hc is not None:
-                    yield from g.rest(ctx, duration_s=p.rest_s, sample_period_s=p.sample_period_s, step=step,
-                                      half_cycle_index=hc)
+                    yield from g.rest(
+                        ctx,
+                        duration_s=p.rest_s,
+                        sample_period_s=p.sample_period_s,
+                        step=step,
+                        half_cycle_index=hc,
+                    )
                 hc = ctx.next_half_cycle()
-                yield from g.half_cycle(ctx, current_density_mA_cm2=j, direction=direction, duration_s=duration,
-                                        sample_period_s=p.sample_period_s, step=step, half_cycle_index=hc)
+                yield from g.half_cycle(
+                    ctx,
+                    current_density_mA_cm2=j,
+                    direction=direction,
+                    duration_s=duration,
+                    sample_period_s=p.sample_period_s,
+                    step=step,
+                    half_cycle_index=hc,
+                )
             self.completed_mA_cm2.append(j)
         self.current_step_mA_cm2 = None
         ctx.source_off()
@@ -173,6 +212,9 @@ class CCDTest(Procedure):
             "steps_completed": len(self.completed_mA_cm2),
             "steps_planned": len(js),
             "all_steps_completed": len(self.completed_mA_cm2) == len(js),
-            "note": ("no step completed: the CCD is below the first current density"
-                     if ccd is None and self.current_step_mA_cm2 is not None else ""),
+            "note": (
+                "no step completed: the CCD is below the first current density"
+                if ccd is None and self.current_step_mA_cm2 is not None
+                else ""
+            ),
         }

@@ -36,8 +36,11 @@ class FormationParameters:
         js = numbers("current_densities_mA_cm2", self.current_densities_mA_cm2, unit="mA/cm2")
         ts = numbers("half_cycles_s", self.half_cycles_s, unit="s")
         if len(js) != len(ts):
-            raise ParameterError("half_cycles_s", f"has {len(ts)} durations for {len(js)} current densities; "
-                                                  "give one half-cycle duration per current density.")
+            raise ParameterError(
+                "half_cycles_s",
+                f"has {len(ts)} durations for {len(js)} current densities; "
+                "give one half-cycle duration per current density.",
+            )
         setfield(self, "current_densities_mA_cm2", js)
         setfield(self, "half_cycles_s", ts)
         setfield(self, "cycles_per_step", integer("cycles_per_step", self.cycles_per_step, minimum=1))
@@ -63,13 +66,26 @@ class FormationCycles(Procedure):
         steps = []
         n_half = 2 * p.cycles_per_step
         for i, (j, t) in enumerate(zip(p.current_densities_mA_cm2, p.half_cycles_s, strict=True)):
-            steps.append({"step": i, "current_density_mA_cm2": j, "current_mA": j * sample.area_cm2,
-                          "half_cycle_s": t, "capacity_mAh_cm2": j * t / 3600, "half_cycles": n_half,
-                          "n_points": g.cycling_points(t, n_half, p.rest_s, p.sample_period_s)
-                          + (g.rest_points(p.rest_s, p.sample_period_s) if i else 0),
-                          "duration_s": g.cycling_duration_s(t, n_half, p.rest_s) + (p.rest_s if i else 0)})
-        return Plan(self.kind, steps, sum(s["duration_s"] for s in steps), sum(s["n_points"] for s in steps),
-                    {"steps": len(steps), "max_capacity_mAh_cm2": max(s["capacity_mAh_cm2"] for s in steps)})
+            steps.append(
+                {
+                    "step": i,
+                    "current_density_mA_cm2": j,
+                    "current_mA": j * sample.area_cm2,
+                    "half_cycle_s": t,
+                    "capacity_mAh_cm2": j * t / 3600,
+                    "half_cycles": n_half,
+                    "n_points": g.cycling_points(t, n_half, p.rest_s, p.sample_period_s)
+                    + (g.rest_points(p.rest_s, p.sample_period_s) if i else 0),
+                    "duration_s": g.cycling_duration_s(t, n_half, p.rest_s) + (p.rest_s if i else 0),
+                }
+            )
+        return Plan(
+            self.kind,
+            steps,
+            sum(s["duration_s"] for s in steps),
+            sum(s["n_points"] for s in steps),
+            {"steps": len(steps), "max_capacity_mAh_cm2": max(s["capacity_mAh_cm2"] for s in steps)},
+        )
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
@@ -80,15 +96,31 @@ class FormationCycles(Procedure):
             yield StepStarted(step, f"{j:g} mA/cm2 for {t:g} s", ctx.now())
             for direction in g.directions(p.first_direction, 2 * p.cycles_per_step):
                 if hc is not None:
-                    yield from g.rest(ctx, duration_s=p.rest_s, sample_period_s=p.sample_period_s, step=step,
-                                      half_cycle_index=hc)
+                    yield from g.rest(
+                        ctx,
+                        duration_s=p.rest_s,
+                        sample_period_s=p.sample_period_s,
+                        step=step,
+                        half_cycle_index=hc,
+                    )
                 hc = ctx.next_half_cycle()
-                yield from g.half_cycle(ctx, current_density_mA_cm2=j, direction=direction, duration_s=t,
-                                        sample_period_s=p.sample_period_s, step=step, half_cycle_index=hc)
+                yield from g.half_cycle(
+                    ctx,
+                    current_density_mA_cm2=j,
+                    direction=direction,
+                    duration_s=t,
+                    sample_period_s=p.sample_period_s,
+                    step=step,
+                    half_cycle_index=hc,
+                )
             self.completed.append((j, t))
         ctx.source_off()
 
     def result(self) -> dict:
         last = self.completed[-1] if self.completed else (None, None)
-        return {"steps_completed": len(self.completed), "steps_planned": len(self.parameters.half_cycles_s),
-                "last_completed_current_density_mA_cm2": last[0], "last_completed_half_cycle_s": last[1]}
+        return {
+            "steps_completed": len(self.completed),
+            "steps_planned": len(self.parameters.half_cycles_s),
+            "last_completed_current_density_mA_cm2": last[0],
+            "last_completed_half_cycle_s": last[1],
+        }

@@ -42,13 +42,16 @@ def check_cycling_common(p) -> None:
     choice("first_direction", p.first_direction, ("plate", "strip"))
 
 
-def capacity_or_duration(p, capacity_field: str = "capacity_mAh_cm2",
-                         duration_field: str = "half_cycle_s") -> None:
+def capacity_or_duration(
+    p, capacity_field: str = "capacity_mAh_cm2", duration_field: str = "half_cycle_s"
+) -> None:
     """Exactly one of an areal capacity per half-cycle or a half-cycle duration."""
     capacity, duration = getattr(p, capacity_field), getattr(p, duration_field)
     if (capacity is None) == (duration is None):
-        raise ParameterError(capacity_field, f"give exactly one of {capacity_field} (constant capacity) or "
-                                             f"{duration_field} (constant dwell).")
+        raise ParameterError(
+            capacity_field,
+            f"give exactly one of {capacity_field} (constant capacity) or {duration_field} (constant dwell).",
+        )
     if capacity is not None:
         number(capacity_field, capacity, strictly_positive=True, unit="mAh/cm2")
     else:
@@ -60,8 +63,16 @@ def directions(first: str, n_half_cycles: int) -> list[str]:
     return [first if i % 2 == 0 else other for i in range(n_half_cycles)]
 
 
-def half_cycle(ctx: RunContext, *, current_density_mA_cm2: float, direction: str, duration_s: float,
-               sample_period_s: float, step: int, half_cycle_index: int) -> Iterator[DataPoint]:
+def half_cycle(
+    ctx: RunContext,
+    *,
+    current_density_mA_cm2: float,
+    direction: str,
+    duration_s: float,
+    sample_period_s: float,
+    step: int,
+    half_cycle_index: int,
+) -> Iterator[DataPoint]:
     """Source the current for ``duration_s`` of bench time, yielding a sample every period."""
     sign = SIGN[direction]
     j = sign * current_density_mA_cm2
@@ -74,8 +85,9 @@ def half_cycle(ctx: RunContext, *, current_density_mA_cm2: float, direction: str
         yield _sample(ctx, j, half_cycle_index, step)
 
 
-def rest(ctx: RunContext, *, duration_s: float, sample_period_s: float, step: int,
-         half_cycle_index: int) -> Iterator[DataPoint]:
+def rest(
+    ctx: RunContext, *, duration_s: float, sample_period_s: float, step: int, half_cycle_index: int
+) -> Iterator[DataPoint]:
     """Zero current with the output on, the open-circuit voltage sampled every period."""
     if duration_s <= 0:
         return
@@ -89,13 +101,17 @@ def rest(ctx: RunContext, *, duration_s: float, sample_period_s: float, step: in
 
 def _sample(ctx: RunContext, current_density_mA_cm2: float, half_cycle_index: int, step: int) -> DataPoint:
     reading = ctx.galvanostat.read()
-    return DataPoint("cycling", ctx.now(), {
-        "voltage_v": reading.voltage_v,
-        "current_a": reading.current_a,
-        "current_density_mA_cm2": current_density_mA_cm2,
-        "half_cycle": half_cycle_index,
-        "step": step,
-    })
+    return DataPoint(
+        "cycling",
+        ctx.now(),
+        {
+            "voltage_v": reading.voltage_v,
+            "current_a": reading.current_a,
+            "current_density_mA_cm2": current_density_mA_cm2,
+            "half_cycle": half_cycle_index,
+            "step": step,
+        },
+    )
 
 
 def cycling_duration_s(duration_s: float, n_half_cycles: int, rest_s: float) -> float:
@@ -109,5 +125,7 @@ def rest_points(rest_s: float, sample_period_s: float) -> int:
 
 def cycling_points(duration_s: float, n_half_cycles: int, rest_s: float, sample_period_s: float) -> int:
     rest_points_ = rest_points(rest_s, sample_period_s)
-    return n_half_cycles * half_cycle_points(duration_s, sample_period_s) + max(0, n_half_cycles - 1) * rest_points_
-
+    return (
+        n_half_cycles * half_cycle_points(duration_s, sample_period_s)
+        + max(0, n_half_cycles - 1) * rest_points_
+    )

@@ -43,7 +43,9 @@ class SubRange:
         high = number("high_frequency_hz", self.high_frequency_hz, strictly_positive=True, unit="Hz")
         low = number("low_frequency_hz", self.low_frequency_hz, strictly_positive=True, unit="Hz")
         if low >= high:
-            raise ParameterError("low_frequency_hz", f"({low} Hz) must be below high_frequency_hz ({high} Hz).")
+            raise ParameterError(
+                "low_frequency_hz", f"({low} Hz) must be below high_frequency_hz ({high} Hz)."
+            )
         setfield(self, "high_frequency_hz", high)
         setfield(self, "low_frequency_hz", low)
         if (self.integration_s is None) == (self.integration_cycles is None):
@@ -96,15 +98,20 @@ class ImpedanceSweepParameters:
         start = number("start_frequency_hz", self.start_frequency_hz, strictly_positive=True, unit="Hz")
         stop = number("stop_frequency_hz", self.stop_frequency_hz, strictly_positive=True, unit="Hz")
         if stop >= start:
-            raise ParameterError("stop_frequency_hz",
-                                 f"({stop} Hz) must be below start_frequency_hz ({start} Hz): sweeps run down.")
+            raise ParameterError(
+                "stop_frequency_hz",
+                f"({stop} Hz) must be below start_frequency_hz ({start} Hz): sweeps run down.",
+            )
         if start > 32e6:
             raise ParameterError("start_frequency_hz", f"({start} Hz) is above 32 MHz, beyond any FRA here.")
         setfield(self, "start_frequency_hz", start)
         setfield(self, "stop_frequency_hz", stop)
         setfield(self, "points_per_decade", integer("points_per_decade", self.points_per_decade, minimum=1))
-        setfield(self, "amplitude_v", number("amplitude_v", self.amplitude_v, strictly_positive=True,
-                                             maximum=3.0, unit="V rms"))
+        setfield(
+            self,
+            "amplitude_v",
+            number("amplitude_v", self.amplitude_v, strictly_positive=True, maximum=3.0, unit="V rms"),
+        )
         setfield(self, "dc_bias_v", number("dc_bias_v", self.dc_bias_v, minimum=-40, maximum=40, unit="V"))
         ranges = tuple(self.sub_ranges)
         if not ranges or not all(isinstance(r, SubRange) for r in ranges):
@@ -115,7 +122,9 @@ class ImpedanceSweepParameters:
                 raise ParameterError("sub_ranges", f"do not cover {f:g} Hz; they must span the whole sweep.")
         for f in self.frequencies_hz():
             if not any(r.contains(f) for r in ranges):
-                raise ParameterError("sub_ranges", f"leave a gap at {f:g} Hz; they must span the whole sweep.")
+                raise ParameterError(
+                    "sub_ranges", f"leave a gap at {f:g} Hz; they must span the whole sweep."
+                )
 
     @classmethod
     def paper(cls) -> ImpedanceSweepParameters:
@@ -156,22 +165,37 @@ def sweep(ctx: RunContext, parameters: ImpedanceSweepParameters, *, label: str =
         ctx.checkpoint()
         settings = (integration_s, delay_s)
         if settings != configured:
-            fra.configure(amplitude_v=parameters.amplitude_v, dc_bias_v=parameters.dc_bias_v,
-                          integration_s=integration_s, delay_s=delay_s)
+            fra.configure(
+                amplitude_v=parameters.amplitude_v,
+                dc_bias_v=parameters.dc_bias_v,
+                integration_s=integration_s,
+                delay_s=delay_s,
+            )
             configured = settings
         point = fra.measure(frequency_hz)
-        yield DataPoint("impedance", ctx.now(), {"frequency_hz": point.frequency_hz,
-                                                 "z_real_ohm": point.z_real_ohm,
-                                                 "z_imag_ohm": point.z_imag_ohm})
+        yield DataPoint(
+            "impedance",
+            ctx.now(),
+            {
+                "frequency_hz": point.frequency_hz,
+                "z_real_ohm": point.z_real_ohm,
+                "z_imag_ohm": point.z_imag_ohm,
+            },
+        )
 
 
 def sweep_plan(parameters: ImpedanceSweepParameters, label: str = "impedance sweep") -> dict:
     schedule = parameters.schedule()
-    return {"label": label, "n_points": len(schedule), "duration_s": parameters.duration_s(),
-            "start_frequency_hz": parameters.start_frequency_hz,
-            "stop_frequency_hz": parameters.stop_frequency_hz,
-            "points_per_sub_range": [sum(1 for f, _, _ in schedule if parameters.sub_range_for(f) is r)
-                                     for r in parameters.sub_ranges]}
+    return {
+        "label": label,
+        "n_points": len(schedule),
+        "duration_s": parameters.duration_s(),
+        "start_frequency_hz": parameters.start_frequency_hz,
+        "stop_frequency_hz": parameters.stop_frequency_hz,
+        "points_per_sub_range": [
+            sum(1 for f, _, _ in schedule if parameters.sub_range_for(f) is r) for r in parameters.sub_ranges
+        ],
+    }
 
 
 class ImpedanceSweep(Procedure):
@@ -187,10 +211,18 @@ class ImpedanceSweep(Procedure):
 
     def plan(self, sample: Sample) -> Plan:
         step = sweep_plan(self.parameters)
-        return Plan(self.kind, [step], step["duration_s"], step["n_points"],
-                    {"frequencies": f"{self.parameters.start_frequency_hz:g} Hz to "
-                                    f"{self.parameters.stop_frequency_hz:g} Hz",
-                     "points": step["n_points"], "amplitude_v": self.parameters.amplitude_v})
+        return Plan(
+            self.kind,
+            [step],
+            step["duration_s"],
+            step["n_points"],
+            {
+                "frequencies": f"{self.parameters.start_frequency_hz:g} Hz to "
+                f"{self.parameters.stop_frequency_hz:g} Hz",
+                "points": step["n_points"],
+                "amplitude_v": self.parameters.amplitude_v,
+            },
+        )
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         for event in sweep(ctx, self.parameters):

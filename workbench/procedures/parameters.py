@@ -27,8 +27,15 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def number(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
-           strictly_positive: bool = False, unit: str = "") -> float:
+def number(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strictly_positive: bool = False,
+    unit: str = "",
+) -> float:
     """Check a finite number within limits; return it as float."""
     unit_text = f" ({unit})" if unit else ""
     if not _is_number(value):
@@ -68,8 +75,9 @@ def flag(name: str, value: Any) -> bool:
 def numbers(name: str, value: Any, *, strictly_positive: bool = True, unit: str = "") -> tuple[float, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, list | tuple) or not value:
         raise ParameterError(name, f"must be a non-empty list of numbers ({unit}), got {value!r}.")
-    return tuple(number(f"{name}[{i}]", v, strictly_positive=strictly_positive, unit=unit)
-                 for i, v in enumerate(value))
+    return tuple(
+        number(f"{name}[{i}]", v, strictly_positive=strictly_positive, unit=unit) for i, v in enumerate(value)
+    )
 
 
 def setfield(obj: Any, name: str, value: Any) -> None:
@@ -77,7 +85,9 @@ def setfield(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
-def nested(builder: type | Callable[[Mapping, str], Any], *, many: bool = False, **kwargs) -> dataclasses.Field:
+def nested(
+    builder: type | Callable[[Mapping, str], Any], *, many: bool = False, **kwargs
+) -> dataclasses.Field:
     """A dataclass field holding one (or, ``many``, a tuple of) nested parameter tables."""
     metadata = {"nested": builder, "many": many}
     return dataclasses.field(metadata=metadata, **kwargs)
@@ -92,10 +102,15 @@ def build(cls: type, data: Any, where: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls) if f.init}
     for key in data:
         if key not in known:
-            raise ParameterError(f"{where}.{key}" if where else key,
-                                 f"is not a known key here; expected one of: {', '.join(known)}.")
-    missing = [name for name, f in known.items() if name not in data and f.default is dataclasses.MISSING
-               and f.default_factory is dataclasses.MISSING]
+            raise ParameterError(
+                f"{where}.{key}" if where else key,
+                f"is not a known key here; expected one of: {', '.join(known)}.",
+            )
+    missing = [
+        name
+        for name, f in known.items()
+        if name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     if missing:
         raise ParameterError(f"{where}.{missing[0]}" if where else missing[0], "is missing; it is required.")
     kwargs: dict[str, Any] = {}

@@ -30,8 +30,17 @@ class PlatingStrippingParameters:
     first_direction: str = "plate"
 
     def __post_init__(self) -> None:
-        setfield(self, "current_density_mA_cm2", number("current_density_mA_cm2", self.current_density_mA_cm2,
-                                                        strictly_positive=True, maximum=1000, unit="mA/cm2"))
+        setfield(
+            self,
+            "current_density_mA_cm2",
+            number(
+                "current_density_mA_cm2",
+                self.current_density_mA_cm2,
+                strictly_positive=True,
+                maximum=1000,
+                unit="mA/cm2",
+            ),
+        )
         g.capacity_or_duration(self)
         setfield(self, "cycles", integer("cycles", self.cycles, minimum=1))
         g.check_cycling_common(self)
@@ -58,13 +67,24 @@ class PlatingStripping(Procedure):
         duration = p.half_cycle_duration_s()
         n_half = 2 * p.cycles
         current_mA = p.current_density_mA_cm2 * sample.area_cm2
-        step = {"step": 0, "current_density_mA_cm2": p.current_density_mA_cm2, "current_mA": current_mA,
-                "half_cycle_s": duration, "capacity_mAh_cm2": p.current_density_mA_cm2 * duration / 3600,
-                "capacity_mAh": current_mA * duration / 3600, "half_cycles": n_half,
-                "n_points": g.cycling_points(duration, n_half, p.rest_s, p.sample_period_s),
-                "duration_s": g.cycling_duration_s(duration, n_half, p.rest_s)}
-        return Plan(self.kind, [step], step["duration_s"], step["n_points"],
-                    {"current_mA": round(current_mA, 6), "half_cycle_s": duration, "cycles": p.cycles})
+        step = {
+            "step": 0,
+            "current_density_mA_cm2": p.current_density_mA_cm2,
+            "current_mA": current_mA,
+            "half_cycle_s": duration,
+            "capacity_mAh_cm2": p.current_density_mA_cm2 * duration / 3600,
+            "capacity_mAh": current_mA * duration / 3600,
+            "half_cycles": n_half,
+            "n_points": g.cycling_points(duration, n_half, p.rest_s, p.sample_period_s),
+            "duration_s": g.cycling_duration_s(duration, n_half, p.rest_s),
+        }
+        return Plan(
+            self.kind,
+            [step],
+            step["duration_s"],
+            step["n_points"],
+            {"current_mA": round(current_mA, 6), "half_cycle_s": duration, "cycles": p.cycles},
+        )
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
@@ -72,15 +92,27 @@ class PlatingStripping(Procedure):
         ctx.galvanostat.set_compliance_v(p.compliance_v)
         step = ctx.next_step()
         yield StepStarted(step, f"{p.current_density_mA_cm2:g} mA/cm2, {p.cycles} cycle(s)", ctx.now())
+        hc = -1
         for i, direction in enumerate(g.directions(p.first_direction, 2 * p.cycles)):
             if i > 0:
-                yield from g.rest(ctx, duration_s=p.rest_s, sample_period_s=p.sample_period_s, step=step,
-                                  half_cycle_index=hc)
+                yield from g.rest(
+                    ctx,
+                    duration_s=p.rest_s,
+                    sample_period_s=p.sample_period_s,
+                    step=step,
+                    half_cycle_index=hc,
+                )
             hc = ctx.next_half_cycle()
             last = None
-            for point in g.half_cycle(ctx, current_density_mA_cm2=p.current_density_mA_cm2,
-                                      direction=direction, duration_s=duration,
-                                      sample_period_s=p.sample_period_s, step=step, half_cycle_index=hc):
+            for point in g.half_cycle(
+                ctx,
+                current_density_mA_cm2=p.current_density_mA_cm2,
+                direction=direction,
+                duration_s=duration,
+                sample_period_s=p.sample_period_s,
+                step=step,
+                half_cycle_index=hc,
+            ):
                 last = point
                 yield point
             self.half_cycles_completed += 1
@@ -88,6 +120,8 @@ class PlatingStripping(Procedure):
         ctx.source_off()
 
     def result(self) -> dict:
-        return {"half_cycles_completed": self.half_cycles_completed,
-                "cycles_completed": self.half_cycles_completed // 2,
-                "end_of_half_cycle_voltage_v": self._last_voltage_v}
+        return {
+            "half_cycles_completed": self.half_cycles_completed,
+            "cycles_completed": self.half_cycles_completed // 2,
+            "end_of_half_cycle_voltage_v": self._last_voltage_v,
+        }

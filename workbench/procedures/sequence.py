@@ -41,8 +41,9 @@ def build_step(value: Any, where: str) -> Any:
         raise ParameterError(where, f"must be a table with a 'kind' key, got {value!r}.")
     kind = value.get("kind")
     if kind not in registry:
-        raise ParameterError(f"{where}.kind", f"must be one of {', '.join(repr(k) for k in registry)}, "
-                                              f"got {kind!r}.")
+        raise ParameterError(
+            f"{where}.kind", f"must be one of {', '.join(repr(k) for k in registry)}, got {kind!r}."
+        )
     return build(registry[kind].Parameters, {k: v for k, v in value.items() if k != "kind"}, where)
 
 
@@ -76,10 +77,23 @@ class Sequence(Procedure):
 
     def plan(self, sample: Sample) -> Plan:
         plans = [p.plan(sample) for p in self.procedures]
-        steps = [{"step": i, "kind": plan.kind, "duration_s": plan.total_duration_s, "n_points": plan.n_points,
-                  "steps": plan.steps} for i, plan in enumerate(plans)]
-        return Plan(self.kind, steps, sum(p.total_duration_s for p in plans), sum(p.n_points for p in plans),
-                    {"steps": " -> ".join(p.kind for p in plans)})
+        steps = [
+            {
+                "step": i,
+                "kind": plan.kind,
+                "duration_s": plan.total_duration_s,
+                "n_points": plan.n_points,
+                "steps": plan.steps,
+            }
+            for i, plan in enumerate(plans)
+        ]
+        return Plan(
+            self.kind,
+            steps,
+            sum(p.total_duration_s for p in plans),
+            sum(p.n_points for p in plans),
+            {"steps": " -> ".join(p.kind for p in plans)},
+        )
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         for i, procedure in enumerate(self.procedures):
@@ -92,7 +106,7 @@ class Sequence(Procedure):
         if self.active is None:
             return
         yield from self.procedures[self.active].after_short(ctx)
-        for procedure in self.procedures[self.active + 1:]:
+        for procedure in self.procedures[self.active + 1 :]:
             if procedure.kind == "impedance_sweep":
                 yield from procedure.run(ctx)
 

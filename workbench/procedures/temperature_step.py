@@ -30,18 +30,33 @@ class TemperatureStepParameters:
     expected_start_c: float = 25.0
 
     def __post_init__(self) -> None:
-        setfield(self, "setpoint_c", number("setpoint_c", self.setpoint_c, minimum=-196, maximum=600, unit="degC"))
-        setfield(self, "ramp_c_per_min", number("ramp_c_per_min", self.ramp_c_per_min, strictly_positive=True,
-                                                maximum=150, unit="degC/min"))
-        setfield(self, "tolerance_c", number("tolerance_c", self.tolerance_c, strictly_positive=True, unit="degC"))
+        setfield(
+            self, "setpoint_c", number("setpoint_c", self.setpoint_c, minimum=-196, maximum=600, unit="degC")
+        )
+        setfield(
+            self,
+            "ramp_c_per_min",
+            number(
+                "ramp_c_per_min", self.ramp_c_per_min, strictly_positive=True, maximum=150, unit="degC/min"
+            ),
+        )
+        setfield(
+            self, "tolerance_c", number("tolerance_c", self.tolerance_c, strictly_positive=True, unit="degC")
+        )
         setfield(self, "stable_for_s", number("stable_for_s", self.stable_for_s, minimum=0, unit="s"))
         setfield(self, "timeout_s", number("timeout_s", self.timeout_s, strictly_positive=True, unit="s"))
-        setfield(self, "sample_period_s", number("sample_period_s", self.sample_period_s, strictly_positive=True,
-                                                 unit="s"))
+        setfield(
+            self,
+            "sample_period_s",
+            number("sample_period_s", self.sample_period_s, strictly_positive=True, unit="s"),
+        )
         setfield(self, "expected_start_c", number("expected_start_c", self.expected_start_c, unit="degC"))
         if self.timeout_s < self.stable_for_s:
-            raise ParameterError("timeout_s", f"({self.timeout_s} s) is shorter than stable_for_s "
-                                              f"({self.stable_for_s} s); the step could never succeed.")
+            raise ParameterError(
+                "timeout_s",
+                f"({self.timeout_s} s) is shorter than stable_for_s "
+                f"({self.stable_for_s} s); the step could never succeed.",
+            )
 
     def expected_duration_s(self) -> float:
         ramp_s = abs(self.setpoint_c - self.expected_start_c) / self.ramp_c_per_min * 60
@@ -62,10 +77,15 @@ class TemperatureStep(Procedure):
         p = self.parameters
         duration = p.expected_duration_s()
         n = int(duration / p.sample_period_s) + 1
-        step = {"step": 0, "setpoint_c": p.setpoint_c, "ramp_c_per_min": p.ramp_c_per_min,
-                "duration_s": duration, "timeout_s": p.timeout_s, "n_points": n}
-        return Plan(self.kind, [step], duration, n, {"setpoint_c": p.setpoint_c,
-                                                     "worst_case_s": p.timeout_s})
+        step = {
+            "step": 0,
+            "setpoint_c": p.setpoint_c,
+            "ramp_c_per_min": p.ramp_c_per_min,
+            "duration_s": duration,
+            "timeout_s": p.timeout_s,
+            "n_points": n,
+        }
+        return Plan(self.kind, [step], duration, n, {"setpoint_c": p.setpoint_c, "worst_case_s": p.timeout_s})
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
@@ -79,7 +99,9 @@ class TemperatureStep(Procedure):
             t = ctx.active_time() - t_start
             temperature = stage.read_temperature_c()
             self.last_temperature_c = temperature
-            yield DataPoint("temperature", ctx.now(), {"temperature_c": temperature, "setpoint_c": p.setpoint_c})
+            yield DataPoint(
+                "temperature", ctx.now(), {"temperature_c": temperature, "setpoint_c": p.setpoint_c}
+            )
             if abs(temperature - p.setpoint_c) <= p.tolerance_c:
                 stable_since = t if stable_since is None else stable_since
                 if t - stable_since >= p.stable_for_s:
@@ -90,10 +112,14 @@ class TemperatureStep(Procedure):
             if t >= p.timeout_s:
                 raise ProcedureError(
                     f"the stage did not stay within {p.tolerance_c:g} degC of {p.setpoint_c:g} degC for "
-                    f"{p.stable_for_s:g} s within {p.timeout_s:g} s (last reading {temperature:.2f} degC)")
+                    f"{p.stable_for_s:g} s within {p.timeout_s:g} s (last reading {temperature:.2f} degC)"
+                )
             k += 1
             ctx.sleep_until(t_start + k * p.sample_period_s)
 
     def result(self) -> dict:
-        return {"setpoint_c": self.parameters.setpoint_c, "settled_after_s": self.settled_after_s,
-                "last_temperature_c": self.last_temperature_c}
+        return {
+            "setpoint_c": self.parameters.setpoint_c,
+            "settled_after_s": self.settled_after_s,
+            "last_temperature_c": self.last_temperature_c,
+        }
