@@ -85,8 +85,10 @@ class control(setting):  # noqa: N801
         reply = obj.query(self.get_command)
         try:
             if self.values is not None:
+                # the instrument may answer with the word it was sent ("ON") or a number ("1")
                 inverse = {str(v).upper(): k for k, v in self.values.items()}
-                return inverse[reply.strip().upper()]
+                if reply.strip().upper() in inverse:
+                    return inverse[reply.strip().upper()]
             return self.parse(reply)
         except (ValueError, KeyError):
             raise InstrumentError(obj.label, self.get_command, f"unexpected reply {reply!r}") from None

@@ -42,8 +42,10 @@ def test_keithley_twin(emulated):
     assert reading.voltage_v == pytest.approx(1e-3 * 60.6, rel=0.02)   # bulk + GB + interface
     assert reading.time_s == pytest.approx(lib.clock.now(), abs=0.1)
     assert lib.cell.current_a == pytest.approx(1e-3)
+    assert smu.output_enabled is True  # the 2400 answers :OUTP? with 1 or 0
     smu.safe_state()
     assert lib.cell.current_a == 0.0
+    assert smu.output_enabled is False
     smu.close()
 
 
