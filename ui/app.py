@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the emulated clock this many times faster than real time (emulated benches only)",
     )
     parser.add_argument(
+        "--store", metavar="FILE", type=Path, default=None,
+        help="the workspace database (SQLite) where runs are kept; default: "
+        "~/.local/share/nzsp-workbench/workspace.sqlite",
+    )
+    parser.add_argument(
         "--screenshot", metavar="PNG", type=Path, default=None,
         help="open the window, save a picture of it to PNG and quit",
     )
@@ -55,7 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("NZSP Workbench")
     app.setApplicationName("NZSP Workbench")
-    window = MainWindow(bench)
+    from workbench.store import Store, default_store_path
+
+    store_path = args.store or default_store_path()
+    try:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        store = Store(store_path)
+    except Exception as exc:  # noqa: BLE001 - a workspace that cannot be opened: say where and why
+        bench.close()
+        print(f"nzsp-workbench: cannot open the workspace {store_path}: {exc}", file=sys.stderr)
+        return 1
+    window = MainWindow(bench, store)
     window.show()
     if args.screenshot is not None:
         def snap() -> None:

@@ -76,7 +76,7 @@ class CompareDialog(QDialog):
             f, z = data["frequency_hz"], data["z_real_ohm"] + 1j * data["z_imag_ohm"]
             area = record.area_cm2 or 0.5675
             label = f"{run_id}: {record.sample_name} ({record.surface_state})"
-            self.nyquist.add_spectrum(label, f, z.real, z.imag)
+            self.nyquist.set_spectrum(label, f, z.real, z.imag)
             try:
                 result = interface_resistance(f, z, area_cm2=area)
             except (ValueError, RuntimeError) as exc:

@@ -55,6 +55,8 @@ class FitPanel(QWidget):
         self.z = np.empty(0, complex)
         self.analysis: SpectrumAnalysis | None = None
         self._fixed: dict[str, float] = {}
+        #: The name of the plotted spectrum being fitted (the live sweep, or an opened run).
+        self.spectrum_name = "live"
 
         self.circuit_box = QComboBox()
         self.circuit_box.setEditable(True)
@@ -179,8 +181,8 @@ class FitPanel(QWidget):
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                editable = col == 1
-                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | (Qt.ItemIsEditable if editable else 0))
+                flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+                item.setFlags(flags | Qt.ItemIsEditable if col == 1 else flags)
                 table.setItem(row, col, item)
             check = QTableWidgetItem()
             check.setFlags(Qt.ItemIsEnabled | Qt.ItemIsUserCheckable)

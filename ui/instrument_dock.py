@@ -4,7 +4,7 @@ connect/disconnect."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 _READING_LABELS = {
     "temperature_c": ("Temperature", "{:.1f} °C"),
@@ -42,6 +42,10 @@ class InstrumentDock(QDockWidget):
         self.connect_button = QPushButton()
         self.connect_button.clicked.connect(self._toggle)
         layout.addWidget(self.connect_button)
+        self.controls_box = QGroupBox("Manual control")
+        self.controls_box.setLayout(QVBoxLayout())
+        self.controls_box.hide()
+        layout.addWidget(self.controls_box)
         layout.addStretch(1)
         self.setWidget(body)
         self._connected = False
@@ -61,6 +65,12 @@ class InstrumentDock(QDockWidget):
         self.connect_button.setText("Disconnect" if self._connected else "Connect")
         for label in self._reading_labels.values():
             label.setText("—")
+
+    def set_controls(self, widget: QWidget) -> None:
+        """Put a manual control (a sweep, a hold, a setpoint) under the readings."""
+        self.controls = widget
+        self.controls_box.layout().addWidget(widget)
+        self.controls_box.show()
 
     def state_text(self) -> str:
         return self.state_label.text()

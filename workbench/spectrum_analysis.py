@@ -74,9 +74,9 @@ def analyse_spectrum(
 
         analysis.interface_estimate = interface_resistance_without_arc(frequency_hz, z, circuit)
     if validate:
-        from workbench.impedance.validation import kramers_kronig
+        from workbench.impedance.validation import lin_kk
 
-        analysis.kramers_kronig = kramers_kronig(frequency_hz, z)
+        analysis.kramers_kronig = lin_kk(frequency_hz, z)
     return analysis
 
 

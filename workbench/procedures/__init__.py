@@ -3,6 +3,7 @@
 from workbench.procedures.base import Plan, Procedure, ProcedureError, RunContext, Stopped
 from workbench.procedures.ccd import CCDParameters, CCDTest
 from workbench.procedures.formation import FormationCycles, FormationParameters
+from workbench.procedures.hold import GalvanostaticHold, HoldParameters
 from workbench.procedures.impedance_sweep import ImpedanceSweep, ImpedanceSweepParameters, SubRange
 from workbench.procedures.parameters import ParameterError
 from workbench.procedures.plating_stripping import PlatingStripping, PlatingStrippingParameters
@@ -11,7 +12,8 @@ from workbench.procedures.temperature_step import TemperatureStep, TemperatureSt
 
 PROCEDURES = {
     cls.kind: cls
-    for cls in (ImpedanceSweep, PlatingStripping, CCDTest, FormationCycles, TemperatureStep, Sequence)
+    for cls in (ImpedanceSweep, PlatingStripping, CCDTest, FormationCycles, GalvanostaticHold, TemperatureStep,
+                Sequence)
 }
 
 
@@ -29,6 +31,8 @@ __all__ = [
     "CCDTest",
     "FormationCycles",
     "FormationParameters",
+    "GalvanostaticHold",
+    "HoldParameters",
     "ImpedanceSweep",
     "ImpedanceSweepParameters",
     "ParameterError",
