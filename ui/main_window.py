@@ -169,6 +169,9 @@ class MainWindow(QMainWindow):
         self.monitor.readings.connect(self._show_readings)
         self.monitor.failed.connect(self._show_instrument_failure)
         self.monitor.start()
+        if self.settings.value("ccd/surface_state") is None and bench.cell is not None:
+            # first start on an emulated bench: the cell on the bench is the emulated one
+            self.settings.setValue("ccd/surface_state", bench.cell.surface_state)
         self.set_sample(CellPage(self.settings).sample)
         self._set_running(False)
         self._restore_layout()

@@ -130,21 +130,23 @@ class InterfaceResult:
 def interface_resistance(frequency_hz, z, *, area_cm2: float) -> InterfaceResult:
     """The interface resistance (Ohm cm2, symmetric-cell convention) as the paper obtains it.
 
-    Fits the two-arc circuit R-L-(R|CPE)-(R|CPE). The interface arc counts as resolved when its apex
-    frequency lies inside the measured band and its resistance is known to better than 50 % (standard
-    error); otherwise the spectrum shows no interface arc and the one-arc circuit is fitted instead,
-    with R_int = Z'data(f_min) - Z'fit(f -> 0) (Krauskopf et al. 2020), as for the paper's as-sintered
-    and EtOH500-anneal cells.
+    Fits the two-arc circuit R-L-(R|CPE)-(R|CPE). The interface arc counts as resolved when both arcs'
+    resistances are known to better than 50 % (standard error), their apex frequencies lie a decade or
+    more apart and the lower one (the interface's: its capacitance is about a hundred times the grain
+    boundary's) falls inside the measured band. Otherwise the spectrum shows no interface arc and the
+    one-arc circuit is fitted instead, with R_int = Z'data(f_min) - Z'fit(f -> 0) (Krauskopf et al.
+    2020), as for the paper's as-sintered and EtOH500-anneal cells.
     """
     frequency_hz = np.asarray(frequency_hz, dtype=float)
     two = analyse_spectrum(frequency_hz, z, PRESET_CIRCUITS["R-L-(R|CPE)-(R|CPE): grain boundary + interface"],
                            area_cm2=area_cm2, validate=False)
     if len(two.arcs) == 2:
-        arc = two.interface_arc
-        inside = frequency_hz.min() <= arc.apex_frequency_hz <= frequency_hz.max()
-        certain = np.isfinite(arc.r_stderr_ohm) and arc.r_stderr_ohm < 0.5 * arc.r_ohm
-        if inside and certain:
-            return InterfaceResult(arc.r_ohm_cm2, "interface arc", two)
+        grain_boundary, interface = sorted(two.arcs, key=lambda arc: -arc.apex_frequency_hz)
+        certain = all(np.isfinite(a.r_stderr_ohm) and a.r_stderr_ohm < 0.5 * a.r_ohm for a in two.arcs)
+        apart = grain_boundary.apex_frequency_hz >= 10 * interface.apex_frequency_hz
+        inside = frequency_hz.min() <= interface.apex_frequency_hz <= frequency_hz.max()
+        if certain and apart and inside:
+            return InterfaceResult(interface.r_ohm_cm2, "interface arc", two)
     one = analyse_spectrum(frequency_hz, z, PRESET_CIRCUITS["R-L-(R|CPE): no interface arc"],
                            area_cm2=area_cm2, validate=False)
     return InterfaceResult(one.r_interface_ohm_cm2, "Z'data(f_min) - Z'fit(f->0)", one)
