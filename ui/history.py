@@ -35,6 +35,7 @@ class HistoryPanel(QWidget):
 
     open_requested = Signal(int)
     compare_requested = Signal(list)
+    series_requested = Signal(list)
     COLUMNS = ["Run", "Sample", "Surface", "Kind", "Started", "Status", "Key result"]
 
     def __init__(self, store, parent: QWidget | None = None):
@@ -56,6 +57,7 @@ class HistoryPanel(QWidget):
             ("Refresh", self.refresh, "Read the list of runs again"),
             ("Open", self._open, "Show the selected run in the plots"),
             ("Compare", self._compare, "Compare the selected runs: spectra and interface resistance by surface"),
+            ("Fit series", self._series, "Fit one circuit to the selected spectra; parameter against temperature"),
             ("Export CSV…", self._export, "Write the selected run's data to a CSV file"),
         ]:
             button = QPushButton(text)
@@ -109,6 +111,13 @@ class HistoryPanel(QWidget):
             self.message.setText("Select two or more runs to compare (Ctrl-click or Shift-click).")
             return
         self.compare_requested.emit(ids)
+
+    def _series(self) -> None:
+        ids = self.selected_run_ids()
+        if len(ids) < 2:
+            self.message.setText("Select two or more spectra (e.g. a temperature series) to fit as a series.")
+            return
+        self.series_requested.emit(ids)
 
     def _export(self, path: str | None = None) -> None:
         ids = self.selected_run_ids()

@@ -43,6 +43,7 @@ from ui.plots.nyquist import NyquistPlot
 from ui.plots.residuals import ResidualsPlot
 from ui.plots.temperature import TemperaturePlot
 from ui.run_bridge import RunBridge
+from ui.series import SeriesDialog
 from workbench.runner import Runner
 from workbench.store import Store
 
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.history = HistoryPanel(self.store)
         self.history.open_requested.connect(self.open_run)
         self.history.compare_requested.connect(self.compare_runs)
+        self.history.series_requested.connect(self.fit_series)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("plots")
         self.tabs.addTab(impedance, "Impedance")
@@ -442,6 +444,12 @@ class MainWindow(QMainWindow):
         dialog = CompareDialog(self.store, run_ids, self)
         dialog.show()
         self.compare_dialog = dialog
+        return dialog
+
+    def fit_series(self, run_ids: list[int]) -> SeriesDialog:
+        dialog = SeriesDialog(self.store, run_ids, self.fit_panel.circuit_text(), self)
+        dialog.show()
+        self.series_dialog = dialog
         return dialog
 
     def _show_fit(self, analysis) -> None:

@@ -144,3 +144,30 @@ def test_export_current_plot(window, tmp_path):
     for suffix in ("png", "svg"):
         path = window.export_plot(str(tmp_path / f"nyquist.{suffix}"))
         assert path.stat().st_size > 500
+
+
+def test_temperature_series_fitted_in_one_go_gives_an_activation_energy(open_window, qtbot):
+    window = open_window("EtOH500")
+    sweep = window.controls["fra"]
+    sweep.stop.setText("50")  # the interface arc of EtOH500 peaks near 2.7 kHz at 25 C
+    for setpoint in ("25", "45", "65"):
+        stage = window.controls["stage"]
+        stage.setpoint.setText(setpoint)
+        stage.stable_for.setText("60")
+        stage.button.click()
+        _wait_idle(qtbot, window)
+        sweep.button.click()
+        _wait_idle(qtbot, window)
+    sweeps = [r.id for r in window.store.runs() if r.kind == "impedance_sweep"]
+    assert [round(window.store.run(i).temperature_c) for i in sweeps] == [25, 45, 65]
+    window.history.refresh()
+    window.history.select_runs(sweeps)
+    window.history.fit_button.click()
+    dialog = window.series_dialog
+    assert dialog.table.rowCount() == 3
+    assert dialog.parameter.currentText() == dialog.INTERFACE
+    k_t = 8.617333262e-5 * 318  # ln(T/R) against 1/T adds about kT to the exponent of R alone
+    expected = window.bench.cell.params.ea_interface_ev + k_t
+    assert dialog.activation_energy_ev == pytest.approx(expected, abs=0.03)
+    assert "Ea =" in dialog.result.text()
+    dialog.close()
