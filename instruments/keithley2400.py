@@ -81,6 +81,9 @@ class Keithley2400(VisaDriver, Galvanostat):
         self.output_enabled = False
         self.check_errors(":OUTP OFF")
 
+    def is_output_on(self) -> bool:
+        return self._output
+
     def read(self) -> GalvanostatReading:
         if not self._output:
             raise InstrumentError(self.label, ":READ?", "the output is off; the 2400 measures only with it on")

@@ -98,6 +98,10 @@ class Galvanostat(Instrument):
     def read(self) -> GalvanostatReading:
         """Sample time, voltage and current."""
 
+    def is_output_on(self) -> bool | None:
+        """Whether the output is on, as last set through this driver; None when the driver cannot tell."""
+        return None
+
     def safe_state(self) -> None:
         """Leave the cell safe: current zero and output off. Must not raise if the first step fails."""
         errors: list[Exception] = []

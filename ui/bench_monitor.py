@@ -48,6 +48,9 @@ class _Poller(QObject):
                 if isinstance(instrument, TemperatureController):
                     self.readings.emit(role, {"temperature_c": instrument.read_temperature_c()})
                 elif isinstance(instrument, Galvanostat):
+                    if instrument.is_output_on() is False:
+                        self.readings.emit(role, {"output": "off"})
+                        continue
                     reading = instrument.read()
                     self.readings.emit(role, {"voltage_v": reading.voltage_v, "current_a": reading.current_a})
             except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt

@@ -4,9 +4,19 @@ connect/disconnect."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 _READING_LABELS = {
+    "output": ("Output", "{}"),
     "temperature_c": ("Temperature", "{:.1f} °C"),
     "voltage_v": ("Voltage", "{:.4f} V"),
     "current_a": ("Current", "{:.4f} mA", 1e3),
@@ -47,7 +57,11 @@ class InstrumentDock(QDockWidget):
         self.controls_box.hide()
         layout.addWidget(self.controls_box)
         layout.addStretch(1)
-        self.setWidget(body)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
         self._connected = False
         self.set_instrument(None, emulated=spec.emulated)
 

@@ -32,6 +32,9 @@ def test_window_has_a_dock_per_role_and_closes_cleanly(qtbot, settings):
         "3/3 roles connected" in window.bench_label.text()
     # live readings arrive from the monitor thread
     qtbot.waitUntil(lambda: window.docks["stage"].reading_text("temperature_c") not in (None, "—"), timeout=5000)
+    # an idle SourceMeter cannot measure: the dock says the output is off instead of asking it
+    qtbot.waitUntil(lambda: window.docks["galvanostat"].reading_text("output") == "off", timeout=5000)
+    assert "failed" not in window.activity_label.text()
     assert window.monitor.is_running()
     window.close()
     assert not window.monitor.is_running()
