@@ -171,25 +171,10 @@ class CCDTest(Procedure):
             step = ctx.next_step()
             duration = p.half_cycle_duration_s(j)
             yield StepStarted(step, f"{j:g} mA/cm2, {duration:g} s half-cycles", ctx.now())
-            for direction in g.directions(p.first_direction, 2 * p.cycles_per_step):
-                if hc is not None:
-                    yield from g.rest(
-                        ctx,
-                        duration_s=p.rest_s,
-                        sample_period_s=p.sample_period_s,
-                        step=step,
-                        half_cycle_index=hc,
-                    )
-                hc = ctx.next_half_cycle()
-                yield from g.half_cycle(
-                    ctx,
-                    current_density_mA_cm2=j,
-                    direction=direction,
-                    duration_s=duration,
-                    sample_period_s=p.sample_period_s,
-                    step=step,
-                    half_cycle_index=hc,
-                )
+            hc = yield from g.cycles_at(
+                ctx, current_density_mA_cm2=j, duration_s=duration, n_half_cycles=2 * p.cycles_per_step,
+                first_direction=p.first_direction, rest_s=p.rest_s, sample_period_s=p.sample_period_s,
+                step=step, previous_half_cycle=hc)
             self.completed_mA_cm2.append(j)
         self.current_step_mA_cm2 = None
         ctx.source_off()

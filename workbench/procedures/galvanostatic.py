@@ -85,6 +85,23 @@ def half_cycle(
         yield _sample(ctx, j, half_cycle_index, step)
 
 
+def cycles_at(ctx: RunContext, *, current_density_mA_cm2: float, duration_s: float, n_half_cycles: int,
+              first_direction: str, rest_s: float, sample_period_s: float, step: int,
+              previous_half_cycle: int | None) -> Iterator[DataPoint]:
+    """Plate and strip ``n_half_cycles`` times at one current density, resting ``rest_s`` before each
+    half-cycle that follows another; returns the index of the last half-cycle (``yield from`` gives it)."""
+    hc = previous_half_cycle
+    for direction in directions(first_direction, n_half_cycles):
+        if hc is not None:
+            yield from rest(ctx, duration_s=rest_s, sample_period_s=sample_period_s, step=step,
+                            half_cycle_index=hc)
+        hc = ctx.next_half_cycle()
+        yield from half_cycle(ctx, current_density_mA_cm2=current_density_mA_cm2, direction=direction,
+                              duration_s=duration_s, sample_period_s=sample_period_s, step=step,
+                              half_cycle_index=hc)
+    return hc
+
+
 def rest(
     ctx: RunContext, *, duration_s: float, sample_period_s: float, step: int, half_cycle_index: int
 ) -> Iterator[DataPoint]:
