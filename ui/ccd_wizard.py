@@ -8,7 +8,6 @@ a short is the engine's, the wizard shows it happen and then shows the result.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ui.entry import duration_text, parse_number, parse_numbers
 from ui.plots.cycling import CyclingPlot
 from ui.plots.nyquist import NyquistPlot
 from ui.run_bridge import RunBridge
@@ -47,32 +47,6 @@ from workbench.safety import ShortCriteria
 
 ERROR_STYLE = "color: #c62828;"
 MODES = ("Constant capacity", "Constant dwell", "Formation cycles")
-
-
-def duration_text(seconds: float) -> str:
-    """12 s, 7 min 30 s, 3 h 05 min."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    seconds = max(0.0, float(seconds))
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
-
-
-def _number(text: str, name: str) -> float:
-    try:
-        return float(text.replace(",", ".").strip())
-    except ValueError:
-        raise ValueError(f"{name}: {text!r} is not a number.") from None
-
-
-def _numbers(text: str, name: str) -> tuple[float, ...]:
-    parts = [p for p in text.replace(";", " ").replace(",", " ").split() if p]
-    if not parts:
-        raise ValueError(f"{name}: give one or more numbers separated by spaces.")
-    return tuple(_number(p, name) for p in parts)
 
 
 class _Page(QWizardPage):
@@ -141,9 +115,9 @@ class CellPage(_Page):
     def validate_entries(self) -> None:
         self.sample = None
         self.area.setText("—")
-        diameter = _number(self.diameter.text(), "Electrode diameter")
+        diameter = parse_number(self.diameter.text(), "Electrode diameter")
         self.sample = Sample(self.name.text().strip(), self.surface.currentText().strip(),
-                             _number(self.thickness.text(), "Pellet thickness"), diameter)
+                             parse_number(self.thickness.text(), "Pellet thickness"), diameter)
         self.area.setText(f"{self.sample.area_cm2:.4f} cm²  (π d² / 4)")
         for key, value in (("sample_name", self.name.text()), ("surface_state", self.surface.currentText()),
                            ("thickness_mm", self.thickness.text()),
@@ -230,23 +204,24 @@ class ProtocolPage(_Page):
         self.revalidate()
 
     def build_parameters(self, **extra):
-        cycles = _number(self.cycles.text(), "Cycles per step")
+        cycles = parse_number(self.cycles.text(), "Cycles per step")
         if cycles != int(cycles):
             raise ValueError(f"Cycles per step: {cycles:g} is not a whole number.")
         common = {"cycles_per_step": int(cycles),
-                  "sample_period_s": _number(self.sample_period.text(), "Sample period")}
+                  "sample_period_s": parse_number(self.sample_period.text(), "Sample period")}
         mode = self.mode.currentText()
         if mode == "Formation cycles":
-            return FormationParameters(current_densities_mA_cm2=_numbers(self.formation_j.text(), "Current densities"),
-                                       half_cycles_s=_numbers(self.formation_t.text(), "Half-cycle durations"),
-                                       **common, **{k: v for k, v in extra.items() if k == "compliance_v"})
-        staircase = {"start_current_density_mA_cm2": _number(self.start.text(), "Start"),
-                     "stop_current_density_mA_cm2": _number(self.stop.text(), "Stop"),
-                     "step_current_density_mA_cm2": _number(self.step.text(), "Step")}
+            return FormationParameters(
+                current_densities_mA_cm2=parse_numbers(self.formation_j.text(), "Current densities"),
+                half_cycles_s=parse_numbers(self.formation_t.text(), "Half-cycle durations"),
+                **common, **{k: v for k, v in extra.items() if k == "compliance_v"})
+        staircase = {"start_current_density_mA_cm2": parse_number(self.start.text(), "Start"),
+                     "stop_current_density_mA_cm2": parse_number(self.stop.text(), "Stop"),
+                     "step_current_density_mA_cm2": parse_number(self.step.text(), "Step")}
         if mode == "Constant capacity":
-            staircase["capacity_mAh_cm2"] = _number(self.capacity.text(), "Capacity")
+            staircase["capacity_mAh_cm2"] = parse_number(self.capacity.text(), "Capacity")
         else:
-            staircase["half_cycle_s"] = _number(self.dwell.text(), "Half-cycle duration")
+            staircase["half_cycle_s"] = parse_number(self.dwell.text(), "Half-cycle duration")
         return CCDParameters(**staircase, **common, **extra)
 
     def make_procedure(self, **extra):
@@ -307,19 +282,19 @@ class SafetyPage(_Page):
 
     def validate_entries(self) -> None:
         self.criteria = None
-        compliance = _number(self.compliance.text(), "Voltage compliance")
-        upper = _number(self.upper.text(), "Upper voltage limit")
+        compliance = parse_number(self.compliance.text(), "Voltage compliance")
+        upper = parse_number(self.upper.text(), "Upper voltage limit")
         if upper > compliance:
             raise ValueError(f"Upper voltage limit ({upper:g} V) must not exceed the compliance "
                              f"({compliance:g} V), or the source would clamp before the limit is seen.")
         self.criteria = ShortCriteria(
-            hard_short_resistance_fraction=_number(self.hard.text(), "Hard short fraction"),
-            soft_short_drop_fraction=_number(self.soft.text(), "Soft short drop"),
+            hard_short_resistance_fraction=parse_number(self.hard.text(), "Hard short fraction"),
+            soft_short_drop_fraction=parse_number(self.soft.text(), "Soft short drop"),
             upper_voltage_limit_v=upper)
 
     def extra(self) -> dict:
         sweep = ImpedanceSweepParameters.paper()
-        extra = {"compliance_v": _number(self.compliance.text(), "Voltage compliance")}
+        extra = {"compliance_v": parse_number(self.compliance.text(), "Voltage compliance")}
         extra["sweep_before"] = sweep if self.sweep_before.isChecked() else None
         extra["sweep_after"] = sweep if self.sweep_after.isChecked() else None
         return extra

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.entry import duration_text, parse_number, parse_time
 from workbench.procedures import (
     ImpedanceSweep,
     ImpedanceSweepParameters,
@@ -32,35 +33,6 @@ from workbench.procedures import (
 from workbench.procedures.hold import GalvanostaticHold, HoldParameters
 
 ERROR_STYLE = "color: #c62828;"
-
-
-def parse_number(text: str, name: str) -> float:
-    try:
-        return float(text.replace(",", ".").strip())
-    except ValueError:
-        raise ValueError(f"{name}: {text!r} is not a number.") from None
-
-
-def parse_time(text: str, name: str) -> tuple[float, str]:
-    """'2 s' -> (2, 's'); '30 cycles' -> (30, 'cycles'); a bare number is seconds."""
-    parts = text.strip().split()
-    if not parts or len(parts) > 2:
-        raise ValueError(f"{name}: write a time such as '2 s' or '10 cycles', got {text!r}.")
-    value = parse_number(parts[0], name)
-    unit = parts[1].lower() if len(parts) == 2 else "s"
-    if unit in ("s", "sec", "seconds"):
-        return value, "s"
-    if unit in ("cycle", "cycles", "cyc"):
-        return value, "cycles"
-    raise ValueError(f"{name}: the unit must be 's' or 'cycles', got {parts[1]!r}.")
-
-
-def duration_text(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.2f} h"
 
 
 class _Control(QWidget):

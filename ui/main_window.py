@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 
 from instruments.bench import ROLES, Bench
 from ui.bench_monitor import BenchMonitor
-from ui.ccd_wizard import CCDWizard, CellPage, duration_text
+from ui.ccd_wizard import CCDWizard, CellPage
 from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
+from ui.entry import duration_text
 from ui.fit_panel import FitPanel
 from ui.history import HistoryPanel
 from ui.instrument_dock import InstrumentDock

@@ -1,0 +1,50 @@
+"""Reading what a user types into a field, and writing durations back, the same way everywhere.
+
+Errors are ``ValueError`` messages that name the field and say what was expected; the forms show them.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def parse_number(text: str, name: str) -> float:
+    """'1.7' or '1,7' -> 1.7."""
+    try:
+        return float(text.replace(",", ".").strip())
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a number.") from None
+
+
+def parse_numbers(text: str, name: str) -> tuple[float, ...]:
+    """'1 2 3' or '1; 2; 3' -> (1.0, 2.0, 3.0)."""
+    parts = [p for p in text.replace(";", " ").replace(",", " ").split() if p]
+    if not parts:
+        raise ValueError(f"{name}: give one or more numbers separated by spaces.")
+    return tuple(parse_number(p, name) for p in parts)
+
+
+def parse_time(text: str, name: str) -> tuple[float, str]:
+    """'2 s' -> (2, 's'); '30 cycles' -> (30, 'cycles'); a bare number is seconds."""
+    parts = text.strip().split()
+    if not parts or len(parts) > 2:
+        raise ValueError(f"{name}: write a time such as '2 s' or '10 cycles', got {text!r}.")
+    value = parse_number(parts[0], name)
+    unit = parts[1].lower() if len(parts) == 2 else "s"
+    if unit in ("s", "sec", "seconds"):
+        return value, "s"
+    if unit in ("cycle", "cycles", "cyc"):
+        return value, "cycles"
+    raise ValueError(f"{name}: the unit must be 's' or 'cycles', got {parts[1]!r}.")
+
+
+def duration_text(seconds: float | None) -> str:
+    """12 s, 7 min 30 s, 3 h 05 min."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
