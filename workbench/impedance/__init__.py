@@ -18,26 +18,32 @@ from .derived import (
     resistance_ohm,
 )
 from .fitting import FitResult, fit_circuit
+from .validation import DRTPeak, DRTResult, KramersKronigResult, drt, lin_kk
 
 __all__ = [
     "Arc",
     "ArcSummary",
     "Circuit",
     "CircuitError",
+    "DRTPeak",
+    "DRTResult",
     "FitResult",
     "InterfaceEstimate",
+    "KramersKronigResult",
     "apex_frequency_hz",
     "apply_high_frequency_shift",
     "arc_summary",
     "area_specific_ohm_cm2",
     "brug_capacitance_f",
     "conductivity_s_cm",
+    "drt",
     "electrode_area_cm2",
     "find_arcs",
     "fit_circuit",
     "high_frequency_intercept_ohm",
     "high_frequency_shift_ohm",
     "interface_resistance_without_arc",
+    "lin_kk",
     "q_from_brug_capacitance",
     "resistance_ohm",
 ]
