@@ -21,6 +21,7 @@ import dataclasses
 import json
 import math
 import os
+import socket
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -85,6 +86,11 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     payload TEXT
 );
+CREATE TABLE IF NOT EXISTS run_owners (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS fits (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -102,6 +108,16 @@ def default_store_path() -> Path:
     """``$XDG_DATA_HOME/nzsp-workbench/workspace.sqlite`` (``~/.local/share/...`` by default)."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "nzsp-workbench" / "workspace.sqlite"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _now_iso() -> str:
@@ -178,6 +194,23 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a workbench store ({exc}).") from exc
         self._next_seq: dict[int, int] = {}
+        self.mark_interrupted_runs()
+
+    def mark_interrupted_runs(self) -> list[int]:
+        """Runs still 'running' whose process on this machine has gone (killed, crashed, power lost)
+        become 'interrupted'; their points up to that moment are kept. Returns their ids."""
+        host = socket.gethostname()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT r.id, o.pid FROM runs r JOIN run_owners o ON o.run_id = r.id "
+                "WHERE r.status = 'running' AND o.host = ?", (host,)).fetchall()
+            gone = [run_id for run_id, pid in rows if not _process_alive(pid)]
+            for run_id in gone:
+                self._db.execute(
+                    "UPDATE runs SET status='interrupted', abort_reason=? WHERE id=?",
+                    ("the process running it ended without finishing it; the points it had measured are kept",
+                     run_id))
+            return gone
 
     # --- writing -------------------------------------------------------------------------------
     def create_run(
@@ -218,6 +251,7 @@ class Store:
                 row,
             )
             run_id = int(cur.lastrowid)
+            self._db.execute("INSERT INTO run_owners VALUES (?,?,?)", (run_id, socket.gethostname(), os.getpid()))
             self._next_seq[run_id] = 0
             return run_id
 

@@ -153,3 +153,12 @@ def test_sigkill_mid_run_loses_no_emitted_point(tmp_path):
     assert {e["seq"] for e in echoed} <= stored
     status = db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0]
     assert status == "running"  # nobody could record an end: the row says so
+    db.close()
+    # the next time the workspace is opened, the run is marked interrupted, with its points intact
+    from workbench.store import Store
+
+    with Store(store) as reopened:
+        record = reopened.run(run_id)
+        assert record.status == "interrupted"
+        assert "ended without finishing" in record.abort_reason
+        assert {e["seq"] for e in echoed} <= reopened.point_seqs(run_id)
