@@ -366,7 +366,7 @@ class RunPage(QWizardPage):
         self.finished = None
         self.bridge = RunBridge(parent=self)
         self.bridge.points.connect(self._points)
-        self.bridge.step.connect(lambda e: self.step_label.setText(e.label))
+        self.bridge.step.connect(self._step)
         self.bridge.state.connect(self.state_label.setText)
         self.bridge.progress.connect(self._progress)
         self.bridge.safety.connect(self._safety)
@@ -382,6 +382,13 @@ class RunPage(QWizardPage):
         self.abort_button.setEnabled(True)
         self.runner.start()
         self.setTitle(f"Running: run {self.runner.run_id}")
+
+    def _step(self, event) -> None:
+        steps = self.runner.plan.steps if self.runner is not None else []
+        text = f"{event.step + 1} of {len(steps)}: {event.label}"
+        if 0 <= event.step < len(steps) and "current_mA" in steps[event.step]:
+            text += f" ({steps[event.step]['current_mA']:.4g} mA)"
+        self.step_label.setText(text)
 
     def _points(self, kind: str, points: list) -> None:
         if kind != "cycling":
