@@ -154,7 +154,10 @@ def driver_class(role: str, driver: str) -> type[Instrument]:
 class Bench:
     """One instrument per role, the clock they share, and (when emulated) the cell they measure."""
 
-    def __init__(self, config: BenchConfig, *, clock: Clock | None = None, cell: Any = None):
+    def __init__(self, config: BenchConfig, *, clock: Clock | None = None, cell: Any = None,
+                 keep_going: bool = False):
+        """Connect every role. With ``keep_going`` a role that cannot be opened stays disconnected and its
+        error is kept in ``connection_errors`` (the window shows it); otherwise the error is raised."""
         self.config = config
         self.clock = clock if clock is not None else make_clock(config.speed)
         self.emulation = None
@@ -164,9 +167,15 @@ class Bench:
             self.emulation = visa_library(cell=cell if cell is not None else config.cell,
                                           clock=self.clock, seed=config.seed)
         self._instruments: dict[str, Instrument | None] = dict.fromkeys(ROLES)
+        self.connection_errors: dict[str, str] = {}
         try:
             for role in ROLES:
-                self.connect(role)
+                try:
+                    self.connect(role)
+                except Exception as exc:
+                    if not keep_going:
+                        raise
+                    self.connection_errors[role] = str(exc)
         except Exception:
             self.close()
             raise
@@ -174,14 +183,17 @@ class Bench:
     @classmethod
     def from_config(
         cls, path: str | Path | None = None, *, speed: float | None = None, clock: Clock | None = None,
-        cell: Any = None,
+        cell: Any = None, keep_going: bool = False,
     ) -> Bench:
         """Build the bench a config file describes (the all-emulated default when ``path`` is None)."""
         config = load_config(path)
         if speed is not None:
+            if speed != 1 and not all(spec.emulated for spec in config.roles.values()):
+                raise ConfigError(f"--speed {speed:g}: a real instrument cannot run faster than real time; "
+                                  "use speed 1 or make every role emulated.")
             data = {"speed": speed}
             config = BenchConfig(config.roles, cell=config.cell, seed=config.seed, path=config.path, **data)
-        return cls(config, clock=clock, cell=cell)
+        return cls(config, clock=clock, cell=cell, keep_going=keep_going)
 
     @property
     def cell(self) -> Any:
@@ -234,6 +246,7 @@ class Bench:
             raise ConfigError(f"driver {spec.driver!r} does not implement the {ROLES[role][1]} role.")
         instrument.emulated = spec.emulated
         self._instruments[role] = instrument
+        self.connection_errors.pop(role, None)
         return instrument
 
     def disconnect(self, role: str) -> None:

@@ -69,3 +69,25 @@ def test_one_line_swaps_a_role_to_the_real_instrument(tmp_path):
     config = load_config(_write(tmp_path, text))
     assert not config.roles["galvanostat"].emulated
     assert config.roles["fra"].emulated
+
+
+def test_a_real_instrument_that_cannot_be_opened(tmp_path):
+    from instruments.bench import Bench
+
+    text = DEFAULT_CONFIG.read_text().replace(
+        'resource = "GPIB0::4::INSTR"\nemulated = true', 'resource = "GPIB0::4::INSTR"\nemulated = false'
+    )
+    path = _write(tmp_path, text)
+    with pytest.raises(Exception, match="Solartron 1260 at GPIB0::4::INSTR"):
+        Bench.from_config(path)
+    bench = Bench.from_config(path, keep_going=True)  # the window starts with that role disconnected
+    try:
+        assert bench.instrument("fra") is None
+        assert "Solartron 1260 at GPIB0::4::INSTR" in bench.connection_errors["fra"]
+        assert bench.instrument("galvanostat") is not None
+        with pytest.raises(RuntimeError, match="disconnected"):
+            bench.fra  # noqa: B018
+    finally:
+        bench.close()
+    with pytest.raises(ConfigError, match="cannot run faster than real time"):
+        Bench.from_config(path, speed=10)

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nzsp-workbench: --speed must be a positive number, got {args.speed}.", file=sys.stderr)
         return 2
     try:
-        bench = Bench.from_config(args.config, speed=args.speed)
+        bench = Bench.from_config(args.config, speed=args.speed, keep_going=True)
     except ConfigError as exc:
         print(f"nzsp-workbench: {exc}", file=sys.stderr)
         return 2

@@ -120,7 +120,8 @@ class MainWindow(QMainWindow):
         self.controls = {"fra": SweepControl(), "galvanostat": HoldControl(), "stage": StageControl()}
         for role, label, instrument in bench.roles():
             dock = InstrumentDock(role, label, bench.config.roles[role], self)
-            dock.set_instrument(instrument, emulated=bench.config.roles[role].emulated)
+            dock.set_instrument(instrument, emulated=bench.config.roles[role].emulated,
+                                error=bench.connection_errors.get(role))
             dock.connect_requested.connect(self.connect_role)
             dock.disconnect_requested.connect(self.disconnect_role)
             dock.set_controls(self.controls[role])
