@@ -432,19 +432,19 @@ class Store:
         data = self.points(run_id, "impedance")
         if len(data["seq"]) == 0:
             raise StoreError(f"run {run_id} has no impedance points to export as .z")
-        from workbench.zview import write_z
+        import pandas as pd
+
+        from workbench.formats import write_zview
 
         record = self.run(run_id)
+        options = {"comment": f"run {run_id} {record.sample_name} ({record.surface_state})"}
         amplitude_v = record.parameters.get("amplitude_v")
-        return write_z(
-            path,
-            data["frequency_hz"],
-            data["z_real_ohm"],
-            data["z_imag_ohm"],
-            title=f"run {run_id} {record.sample_name} ({record.surface_state})",
-            amplitude_v=amplitude_v if isinstance(amplitude_v, int | float) else None,
-            area_cm2=record.area_cm2,
-        )
+        if isinstance(amplitude_v, int | float):
+            options["amplitude_v"] = amplitude_v
+        if record.area_cm2:
+            options["area_cm2"] = record.area_cm2
+        frame = pd.DataFrame({k: data[k] for k in ("frequency_hz", "z_real_ohm", "z_imag_ohm")})
+        return Path(write_zview(frame, path, **options))
 
     def close(self) -> None:
         with self._lock:
