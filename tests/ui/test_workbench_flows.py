@@ -4,7 +4,7 @@ sweep fills the Nyquist plot live and is fitted from the panel, runs reopen from
 import pytest
 
 from instruments.bench import Bench
-from instruments.clock import ManualClock
+from instruments.clock import AcceleratedClock, ManualClock
 from ui.main_window import MainWindow
 from ui.plots._spectra import LIVE
 from workbench.store import Store
@@ -14,8 +14,8 @@ from workbench.store import Store
 def open_window(qtbot, settings, tmp_path):
     opened = []
 
-    def make(cell="as sintered"):
-        bench = Bench.from_config(clock=ManualClock(), cell=cell)
+    def make(cell="as sintered", clock=None):
+        bench = Bench.from_config(clock=clock or ManualClock(), cell=cell)
         store = Store(tmp_path / "workspace.sqlite")
         window = MainWindow(bench, store, settings=settings)
         qtbot.addWidget(window)
@@ -171,3 +171,17 @@ def test_temperature_series_fitted_in_one_go_gives_an_activation_energy(open_win
     assert dialog.activation_energy_ev == pytest.approx(expected, abs=0.03)
     assert "Ea =" in dialog.result.text()
     dialog.close()
+
+
+def test_fit_follows_the_sweep_as_it_fills(open_window, qtbot):
+    window = open_window(clock=AcceleratedClock(100))  # the paper's sweep (~190 s) in about 2 s
+    fitted_sizes = []
+    window.fit_panel.fitted.connect(lambda analysis: fitted_sizes.append(len(analysis.fit.frequency_hz)))
+    window.fit_panel.set_circuit("R0-L0-p(R1,CPE1)")
+    window.fit_panel.auto_refit.setChecked(True)
+    window.controls["fra"].button.click()
+    _wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: bool(fitted_sizes) and fitted_sizes[-1] == 129, timeout=5000)
+    assert len(fitted_sizes) >= 3, "re-fitted several times while the points came in"
+    assert fitted_sizes == sorted(fitted_sizes)
+    assert window.nyquist.spectrum(LIVE).fit is not None
