@@ -8,7 +8,7 @@ with the two-arc circuit R0-L0-p(R1,CPE1)-p(R2,CPE2).
 
 Rows: ours without a guess; ours from a guess (true values, each perturbed by
 20-50 %, CPE exponents by 5-15 %); impedance.py's CustomCircuit.fit (modulus
-weighting, curve_fit capped at 2000 evaluations) from the same good guess and
+weighting, curve_fit capped at 500 evaluations) from the same good guess and
 from a naive guess.  impedance.py is
 optional: install it into the venv (``pip install impedance``) to get those rows.
 
@@ -57,7 +57,7 @@ from workbench.impedance.synthetic import (  # noqa: E402
 
 R_NAMES = ("R0", "R1", "R2")
 RANGES = [(0.1, 1.0), (1.0, 10.0), (10.0, 100.0), (100.0, 1000.0), (1000.0, 9000.001)]
-IMPEDANCE_PY_MAXFEV = 2000  # curve_fit evaluation cap; without it naive starts can run for minutes
+IMPEDANCE_PY_MAXFEV = 500  # curve_fit evaluation cap; without it naive starts run for minutes
 NAIVE_GUESS = [10.0, 1e-7, 100.0, 1e-6, 0.9, 1000.0, 1e-4, 0.9]
 
 
@@ -150,7 +150,7 @@ def main(argv=None) -> None:
             record(label, times, fits)
 
     def values_of(fit):
-        return fit.values if hasattr(fit, "values") else fit
+        return fit if fit is None or isinstance(fit, dict) else fit.values
 
     ref = rows.get("impedance.py, good guess")
     ref_median = np.median(ref["times"]) if ref else None
