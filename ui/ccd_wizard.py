@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.entry import duration_text, parse_number, parse_numbers
+from ui.memory import remember
 from ui.plots.cycling import CyclingPlot
 from ui.plots.nyquist import NyquistPlot
 from ui.run_bridge import RunBridge
@@ -128,7 +129,7 @@ class CellPage(_Page):
 class ProtocolPage(_Page):
     PLAN_COLUMNS = ["Step", "mA/cm²", "Current (mA)", "Half-cycle", "mAh/cm²", "Step time"]
 
-    def __init__(self, cell_page: CellPage):
+    def __init__(self, cell_page: CellPage, settings: QSettings):
         super().__init__("The protocol", "Current densities in mA/cm², capacities in mAh/cm²; the currents, "
                          "durations and total time follow as you type.")
         self.cell_page = cell_page
@@ -185,6 +186,9 @@ class ProtocolPage(_Page):
         layout.setColumnStretch(1, 1)
         self.procedure = None
         self.plan = None
+        remember(settings, "ccd_protocol", mode=self.mode, start=self.start, stop=self.stop, step=self.step,
+                 capacity=self.capacity, dwell=self.dwell, cycles=self.cycles, sample_period=self.sample_period,
+                 formation_j=self.formation_j, formation_t=self.formation_t)
         self.watch(self.mode, self.start, self.stop, self.step, self.capacity, self.dwell, self.cycles,
                    self.sample_period, self.formation_j, self.formation_t)
         self.mode.currentIndexChanged.connect(self._mode_changed)
@@ -252,7 +256,7 @@ class ProtocolPage(_Page):
 
 
 class SafetyPage(_Page):
-    def __init__(self):
+    def __init__(self, settings: QSettings):
         super().__init__("Safety", "When the cell shorts, the engine switches the current off at once and "
                          "ends the run. Tune the criteria only if you know your cell.")
         defaults = ShortCriteria()
@@ -277,6 +281,8 @@ class SafetyPage(_Page):
         form.addRow(self.sweep_after)
         form.addRow(self.error)
         self.criteria: ShortCriteria | None = None
+        remember(settings, "ccd_safety", hard=self.hard, soft=self.soft, upper=self.upper,
+                 compliance=self.compliance, sweep_before=self.sweep_before, sweep_after=self.sweep_after)
         self.watch(self.hard, self.soft, self.upper, self.compliance)
         self.revalidate()
 
@@ -532,8 +538,8 @@ class CCDWizard(QWizard):
                                                               strict=True))
         self.bench_description = kinds
         self.cell_page = CellPage(settings)
-        self.protocol_page = ProtocolPage(self.cell_page)
-        self.safety_page = SafetyPage()
+        self.protocol_page = ProtocolPage(self.cell_page, settings)
+        self.safety_page = SafetyPage(settings)
         self.review_page = ReviewPage(self)
         self.run_page = RunPage(self)
         self.result_page = ResultPage(self)

@@ -37,6 +37,7 @@ from ui.entry import duration_text
 from ui.fit_panel import FitPanel
 from ui.history import HistoryPanel
 from ui.instrument_dock import InstrumentDock
+from ui.memory import remember
 from ui.plots._spectra import LIVE
 from ui.plots.bode import BodePlot
 from ui.plots.cycling import CyclingPlot
@@ -118,6 +119,14 @@ class MainWindow(QMainWindow):
         # --- docks ---------------------------------------------------------------------------------
         self.docks: dict[str, InstrumentDock] = {}
         self.controls = {"fra": SweepControl(), "galvanostat": HoldControl(), "stage": StageControl()}
+        sweep, hold, stage = self.controls["fra"], self.controls["galvanostat"], self.controls["stage"]
+        remember(self.settings, "sweep", start=sweep.start, stop=sweep.stop, ppd=sweep.ppd,
+                 amplitude=sweep.amplitude)
+        remember(self.settings, "hold", current_density=hold.current_density, duration=hold.duration,
+                 direction=hold.direction)
+        remember(self.settings, "stage", setpoint=stage.setpoint, ramp=stage.ramp, tolerance=stage.tolerance,
+                 stable_for=stage.stable_for)
+        remember(self.settings, "fit", circuit=self.fit_panel.circuit_box)
         for role, label, instrument in bench.roles():
             dock = InstrumentDock(role, label, bench.config.roles[role], self)
             dock.set_instrument(instrument, emulated=bench.config.roles[role].emulated,

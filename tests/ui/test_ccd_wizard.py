@@ -105,3 +105,22 @@ def test_ccd_run_aborts_on_the_short_and_shows_the_result(wizard, qtbot, tmp_pat
     assert set(result.spectra.spectrum_names) >= {"before cycling", "after cycling"}
     written = result.export_csv(str(tmp_path / "ccd.csv"))
     assert written.read_text().count("\n") > 100
+
+
+def test_protocol_values_are_remembered(qtbot, settings, tmp_path):
+    bench = Bench.from_config(clock=ManualClock())
+    store = Store(tmp_path / "w.sqlite")
+    try:
+        first = CCDWizard(bench, store, settings=settings)
+        first.protocol_page.mode.setCurrentText("Constant dwell")
+        first.protocol_page.dwell.setText("900")
+        first.safety_page.sweep_before.setChecked(False)
+        first.close()
+        second = CCDWizard(bench, store, settings=settings)
+        assert second.protocol_page.mode.currentText() == "Constant dwell"
+        assert second.protocol_page.dwell.text() == "900"
+        assert not second.safety_page.sweep_before.isChecked()
+        second.close()
+    finally:
+        bench.close()
+        store.close()

@@ -65,3 +65,16 @@ def test_layout_is_remembered(qtbot, settings):
     again = _open(qtbot, settings)
     assert again.dockWidgetArea(again.docks["stage"]) == Qt.RightDockWidgetArea
     again.close()
+
+
+def test_last_used_values_come_back(qtbot, settings):
+    window = _open(qtbot, settings)
+    window.controls["stage"].setpoint.setText("37")
+    window.controls["fra"].ppd.setText("10")
+    window.fit_panel.set_circuit("R0-p(R1,CPE1)")
+    window.close()
+    again = _open(qtbot, settings)
+    assert again.controls["stage"].setpoint.text() == "37"
+    assert again.controls["fra"].ppd.text() == "10"
+    assert again.fit_panel.circuit_text() == "R0-p(R1,CPE1)"
+    again.close()
