@@ -253,10 +253,12 @@ class FitPanel(QWidget):
             self.kk_label.setText("Kramers-Kronig: not checked")
         else:
             verdict = "valid" if kk.passed else "NOT valid"
-            self.kk_label.setText(
-                f"Kramers-Kronig: {verdict} (max residual {kk.max_residual * 100:.2f}% against a "
-                f"{kk.threshold * 100:.1f}% threshold, {kk.n_elements} RC elements)"
-            )
+            band = "" if kk.trusted_max_frequency_hz is None else f" up to {si(kk.trusted_max_frequency_hz, 'Hz')}"
+            text = (f"Kramers-Kronig: {verdict}{band} (max residual {kk.max_residual_judged * 100:.2f}% against a "
+                    f"{kk.threshold * 100:.1f}% threshold, {kk.n_elements} RC elements)")
+            if kk.max_residual > kk.max_residual_judged:
+                text += f"; above, the residuals reach {kk.max_residual * 100:.2f}% (analyser accuracy)"
+            self.kk_label.setText(text)
             self.kk_label.setStyleSheet("" if kk.passed else "color: #c62828;")
         estimate = analysis.interface_estimate
         if estimate is not None:

@@ -21,6 +21,10 @@ from workbench.impedance.derived import ArcSummary, InterfaceEstimate, arc_summa
 
 BOLTZMANN_EV_K = 8.617333262e-5
 
+#: The Kramers-Kronig verdict judges the points up to 1 MHz, where the analyser is accurate to better than
+#: the 1 % threshold; above it the residuals are shown but not judged (see ``validation.lin_kk``).
+KK_TRUSTED_MAX_FREQUENCY_HZ = 1e6
+
 #: The paper's equivalent circuits (Figure 1): one arc (grain boundary) or two (plus the interface).
 PRESET_CIRCUITS = {
     "R-L-(R|CPE): no interface arc": "R0-L0-p(R1,CPE1)",
@@ -76,7 +80,7 @@ def analyse_spectrum(
     if validate:
         from workbench.impedance.validation import lin_kk
 
-        analysis.kramers_kronig = lin_kk(frequency_hz, z)
+        analysis.kramers_kronig = lin_kk(frequency_hz, z, trusted_max_frequency_hz=KK_TRUSTED_MAX_FREQUENCY_HZ)
     return analysis
 
 

@@ -26,6 +26,21 @@ def test_lin_kk_fails_on_drifting_spectrum():
     assert "fail" in result.verdict
 
 
+def test_lin_kk_verdict_over_the_trusted_band():
+    z = noisy_spectrum(paper_cell_parameters(24.2), FREQ, noise=0.001, rng=1)
+    high = FREQ > 1e6
+    z_bad_top = z.copy()
+    z_bad_top[high] *= 1 + 0.03 * np.sign(np.sin(np.arange(high.sum())))  # analyser error above 1 MHz
+    assert not lin_kk(FREQ, z_bad_top).passed
+    judged = lin_kk(FREQ, z_bad_top, trusted_max_frequency_hz=1e6)
+    assert judged.passed, judged.verdict
+    assert judged.max_residual > judged.max_residual_judged
+    assert "up to 1e+06 Hz" in judged.verdict
+    elapsed_s = np.cumsum(1.0 / FREQ)
+    drifting = z * (1 + 0.05 * elapsed_s / elapsed_s[-1])  # drift shows at the low frequencies, measured last
+    assert not lin_kk(FREQ, drifting, trusted_max_frequency_hz=1e6).passed
+
+
 def test_drt_finds_two_arcs_for_paper_spectrum_and_one_without_interface():
     two = drt(FREQ, noisy_spectrum(paper_cell_parameters(24.2), FREQ, noise=0.005, rng=2))
     peaks = two.peaks()

@@ -62,6 +62,8 @@ def test_sweep_control_fills_nyquist_live_and_fits(window, qtbot):
     assert arc.capacitance_f == pytest.approx(4e-9, rel=0.5)
     assert 2e5 < arc.apex_frequency_hz < 5e6
     assert analysis.interface_estimate is not None
+    assert analysis.kramers_kronig.passed, window.fit_panel.kk_label.text()
+    assert "valid up to 1 MHz" in window.fit_panel.kk_label.text()
     assert "Ω cm²" in window.fit_panel.interface_label.text()
     assert window.nyquist.spectrum(LIVE).fit is not None
     assert analysis.fit.values["R1"] == pytest.approx(cell["r_gb_ohm"] if "r_gb_ohm" in cell else
