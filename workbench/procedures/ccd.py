@@ -124,21 +124,9 @@ class CCDTest(Procedure):
             steps.append(sweep_plan(p.sweep_before, "impedance sweep before"))
         n_half = 2 * p.cycles_per_step
         for i, j in enumerate(p.current_densities_mA_cm2()):
-            duration = p.half_cycle_duration_s(j)
-            rest_between_steps = p.rest_s if i > 0 else 0.0
-            steps.append(
-                {
-                    "step": i,
-                    "current_density_mA_cm2": j,
-                    "current_mA": j * sample.area_cm2,
-                    "half_cycle_s": duration,
-                    "capacity_mAh_cm2": j * duration / 3600,
-                    "half_cycles": n_half,
-                    "n_points": g.cycling_points(duration, n_half, p.rest_s, p.sample_period_s)
-                    + (g.rest_points(p.rest_s, p.sample_period_s) if i > 0 else 0),
-                    "duration_s": g.cycling_duration_s(duration, n_half, p.rest_s) + rest_between_steps,
-                }
-            )
+            steps.append(g.step_plan(i, current_density_mA_cm2=j, duration_s=p.half_cycle_duration_s(j),
+                                     n_half_cycles=n_half, rest_s=p.rest_s, sample_period_s=p.sample_period_s,
+                                     area_cm2=sample.area_cm2))
         if p.sweep_after is not None:
             steps.append(sweep_plan(p.sweep_after, "impedance sweep after"))
         for step in steps:

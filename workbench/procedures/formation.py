@@ -66,19 +66,8 @@ class FormationCycles(Procedure):
         steps = []
         n_half = 2 * p.cycles_per_step
         for i, (j, t) in enumerate(zip(p.current_densities_mA_cm2, p.half_cycles_s, strict=True)):
-            steps.append(
-                {
-                    "step": i,
-                    "current_density_mA_cm2": j,
-                    "current_mA": j * sample.area_cm2,
-                    "half_cycle_s": t,
-                    "capacity_mAh_cm2": j * t / 3600,
-                    "half_cycles": n_half,
-                    "n_points": g.cycling_points(t, n_half, p.rest_s, p.sample_period_s)
-                    + (g.rest_points(p.rest_s, p.sample_period_s) if i else 0),
-                    "duration_s": g.cycling_duration_s(t, n_half, p.rest_s) + (p.rest_s if i else 0),
-                }
-            )
+            steps.append(g.step_plan(i, current_density_mA_cm2=j, duration_s=t, n_half_cycles=n_half,
+                                     rest_s=p.rest_s, sample_period_s=p.sample_period_s, area_cm2=sample.area_cm2))
         return Plan(
             self.kind,
             steps,

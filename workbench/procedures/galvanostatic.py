@@ -85,6 +85,25 @@ def half_cycle(
         yield _sample(ctx, j, half_cycle_index, step)
 
 
+def step_plan(index: int, *, current_density_mA_cm2: float, duration_s: float, n_half_cycles: int,
+              rest_s: float, sample_period_s: float, area_cm2: float) -> dict:
+    """The derived numbers of one step of a staircase (CCD, formation): its current in mA, half-cycle
+    duration and capacity, points and duration; a step after the first starts with a rest."""
+    j = current_density_mA_cm2
+    after_first = index > 0
+    return {
+        "step": index,
+        "current_density_mA_cm2": j,
+        "current_mA": j * area_cm2,
+        "half_cycle_s": duration_s,
+        "capacity_mAh_cm2": j * duration_s / 3600,
+        "half_cycles": n_half_cycles,
+        "n_points": cycling_points(duration_s, n_half_cycles, rest_s, sample_period_s)
+        + (rest_points(rest_s, sample_period_s) if after_first else 0),
+        "duration_s": cycling_duration_s(duration_s, n_half_cycles, rest_s) + (rest_s if after_first else 0.0),
+    }
+
+
 def cycles_at(ctx: RunContext, *, current_density_mA_cm2: float, duration_s: float, n_half_cycles: int,
               first_direction: str, rest_s: float, sample_period_s: float, step: int,
               previous_half_cycle: int | None) -> Iterator[DataPoint]:
