@@ -69,11 +69,10 @@ class CompareDialog(QDialog):
         by_state: dict[str, list[float]] = defaultdict(list)
         for run_id in run_ids:
             record = store.run(run_id)
-            data = store.points(run_id, "impedance")
-            if len(data["seq"]) < 10:
+            f, z = store.spectrum(run_id)
+            if f.size < 10:
                 self.skipped.append(f"run {run_id} has no spectrum")
                 continue
-            f, z = data["frequency_hz"], data["z_real_ohm"] + 1j * data["z_imag_ohm"]
             area = record.area_cm2 or 0.5675
             label = f"{run_id}: {record.sample_name} ({record.surface_state})"
             self.nyquist.set_spectrum(label, f, z.real, z.imag)

@@ -429,7 +429,7 @@ class MainWindow(QMainWindow):
             data = self.store.points(run_id, "impedance")
             self.nyquist.set_spectrum(name, data["frequency_hz"], data["z_real_ohm"], data["z_imag_ohm"])
             self.bode.set_spectrum(name, data["frequency_hz"], data["z_real_ohm"], data["z_imag_ohm"])
-            self.fit_panel.set_spectrum(data["frequency_hz"], data["z_real_ohm"] + 1j * data["z_imag_ohm"])
+            self.fit_panel.set_spectrum(*self.store.spectrum(run_id))
             if record.area_cm2:
                 self.fit_panel.set_area_cm2(record.area_cm2)
             self.fit_panel.spectrum_name = name

@@ -39,14 +39,14 @@ class SeriesDialog(QDialog):
         spectra, meta = [], []
         for run_id in run_ids:
             record = store.run(run_id)
-            data = store.points(run_id, "impedance")
-            if len(data["seq"]) < 10:
+            f, z = store.spectrum(run_id)
+            if f.size < 10:
                 self.skipped.append(f"run {run_id}: no spectrum")
                 continue
             if record.temperature_c is None:
                 self.skipped.append(f"run {run_id}: no temperature recorded")
                 continue
-            spectra.append((data["frequency_hz"], data["z_real_ohm"] + 1j * data["z_imag_ohm"]))
+            spectra.append((f, z))
             meta.append((run_id, record.temperature_c, record.area_cm2 or 0.5675))
         area = meta[0][2] if meta else 0.5675
         analyses = fit_series(spectra, self.circuit, area_cm2=area) if spectra else []

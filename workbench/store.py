@@ -367,6 +367,11 @@ class Store:
             return pd.DataFrame(arrays)
         return arrays
 
+    def spectrum(self, run_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The run's impedance points as (frequency_hz, complex Z in Ohm); empty arrays if it has none."""
+        data = self.points(run_id, "impedance")
+        return data["frequency_hz"], data["z_real_ohm"] + 1j * data["z_imag_ohm"]
+
     def point_seqs(self, run_id: int) -> set[int]:
         return {r[0] for r in self._query("SELECT seq FROM points WHERE run_id=?", (int(run_id),))}
 
