@@ -41,6 +41,7 @@ from ui.memory import remember
 from ui.plots._spectra import LIVE
 from ui.plots.bode import BodePlot
 from ui.plots.cycling import CyclingPlot
+from ui.plots.export import install_svg_fix
 from ui.plots.nyquist import NyquistPlot
 from ui.plots.residuals import ResidualsPlot
 from ui.plots.temperature import TemperaturePlot
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
     def __init__(self, bench: Bench, store: Store | None = None, *, settings: QSettings | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
+        install_svg_fix()  # pyqtgraph's right-click "Export... SVG" too
         self.bench = bench
         self.store = store if store is not None else Store(":memory:")
         self.settings = settings if settings is not None else QSettings()

@@ -338,3 +338,19 @@ def test_export_plot_item_and_unknown_extension(qtbot, tmp_path):
         export_plot(widget, tmp_path / "plot")
     with pytest.raises(TypeError):
         export_plot(object(), tmp_path / "plot.png")
+
+
+def test_svg_fix_installed_for_pyqtgraphs_own_export(qtbot, tmp_path):
+    import pyqtgraph as pg
+    from pyqtgraph.exporters import SVGExporter
+
+    from ui.plots.export import install_svg_fix
+
+    install_svg_fix()
+    install_svg_fix()  # idempotent
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.plot([0, 1, 2], [1, 0, 1])
+    path = tmp_path / "direct.svg"
+    SVGExporter(widget.getPlotItem()).export(str(path))  # what the right-click dialog calls
+    assert "<svg" in path.read_text()

@@ -57,14 +57,12 @@ def export_plot(target, path, width_px: int | None = None) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def _closed_paths_tolerated():
+def _tolerating_closed_paths(original):
     """Work around pyqtgraph issue #3495 (0.14.0): SVGExporter's coordinate correction cannot parse the
-    'Z' (close path) command that Qt writes for every rectangle, so any plot failed to export. For the
-    duration of one export, the 'Z' tokens are taken out of each path before the correction and put back
-    after it, at the same places."""
-    module = sys.modules["pyqtgraph.exporters.SVGExporter"]
-    original = module.correctCoordinates
+    'Z' (close path) command that Qt writes for every rectangle, so any plot failed to export. The 'Z'
+    tokens are taken out of each path before the correction and put back after it, at the same places."""
+    if getattr(original, "tolerates_closed_paths", False):
+        return original
 
     def correct(node, defs, item, options):
         closed = {}
@@ -83,7 +81,22 @@ def _closed_paths_tolerated():
                 tokens.insert(position + k, "Z")
             element.setAttribute("d", " ".join(tokens))
 
-    module.correctCoordinates = correct
+    correct.tolerates_closed_paths = True
+    return correct
+
+
+def install_svg_fix() -> None:
+    """Make every SVG export of the application work, pyqtgraph's own right-click "Export..." included."""
+    module = sys.modules["pyqtgraph.exporters.SVGExporter"]
+    module.correctCoordinates = _tolerating_closed_paths(module.correctCoordinates)
+
+
+@contextlib.contextmanager
+def _closed_paths_tolerated():
+    """The SVG fix for the duration of one export (see ``_tolerating_closed_paths``)."""
+    module = sys.modules["pyqtgraph.exporters.SVGExporter"]
+    original = module.correctCoordinates
+    module.correctCoordinates = _tolerating_closed_paths(original)
     try:
         yield
     finally:
