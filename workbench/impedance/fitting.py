@@ -15,14 +15,24 @@ positive parameters, logistic for the CPE exponent in (0, 1).  Without
 ``initial`` the start comes from :mod:`.guess` (a linear-coefficient grid scan);
 the best two distinct starts are refined and the lower cost wins.
 
-Starts are refined one at a time; further grid starts (up to four) are tried
-only when a fit looks degenerate (budget exhausted, a CPE exponent pinned near
-0 or 1, or a parameter with relative standard error above 100 %), which is
-what happens when an arc is hidden in the noise.  Then the lowest cost wins,
-but the optimum itself is not unique in any useful sense: e.g. a 0.35 Ohm
-interface arc under a 40 Ohm grain-boundary arc with 0.5 % noise cannot be
-located, and the best fit may instead split the grain-boundary arc.  Check
-``stderr`` before trusting such a resistance.
+The first grid start is refined with the full budget.  If the fit looks
+degenerate (budget exhausted, a CPE exponent pinned near 0 or 1, a parameter
+with relative standard error above 100 %) or two arcs have time constants
+within a decade of each other (one arc split in two, typically with a small
+arc hidden under it), each top-level arc is in turn taken out, the rest
+refitted, and the arc put back where a linearised scan over the grid shapes
+says it lowers the cost most (the other parameters moved by the same linear
+step); these starts are refined with a smaller budget and the lowest cost
+wins, continued if it ran out of evaluations.  Circuits without top-level arcs
+try further grid starts (up to four) instead.  A parameter that runs into a
+finite bound during a fit (a CPE exponent heading for 1) is refitted on the
+bound, which is kept when its cost is no higher, so such an exponent is
+reported as exactly 1.
+
+The optimum of a small arc under a large one is not unique in any useful
+sense: e.g. a 0.35 Ohm interface arc under a 40 Ohm grain-boundary arc with
+0.5 % noise cannot be located, and the best fit may instead split the
+grain-boundary arc.  Check ``stderr`` before trusting such a resistance.
 
 Speed: the circuit's evaluation plan is parsed once, frequency-dependent
 arrays are cached per frequency grid, and everything is vectorised over
@@ -47,13 +57,20 @@ from scipy.optimize import least_squares
 from .circuits import Circuit, CircuitError, Parallel, Series, as_circuit, find_arcs
 from .derived import brug_capacitance_f
 from .elements import EXPONENT
-from .guess import generic_starts, structured_starts
+from .guess import arc_insertion_starts, generic_starts, structured_starts
 from .transforms import Transform
 
 N_GENERIC_STARTS = 12
 N_GRID_STARTS = 4
 FTOL = 1e-7  # relative cost change: ~3e-5 in chi-square units for 130 points, far below noise
 ILL_DETERMINED_REL_STDERR = 1.0
+CLAMP_FRACTION = 0.01  # a parameter this close (fraction of its range) to a finite bound is tried on it
+STAGE_NFEV = 30  # evaluations between checks for parameters running into a bound
+EXPLORE_NFEV = 100  # budget of each further start; the best is then continued if it ran out
+OVERLAP_DECADES = 1.0  # arcs whose time constants are closer than this may be one arc split in two
+ABSENT_R = 1e-9  # resistance (relative to max |Z|) of an arc taken out of the circuit
+N_INSERTION_STARTS = 2  # places tried per arc when it is put back
+MAX_STEP = 1.0  # cap on the linearised move of the other free variables when an arc is put back
 
 
 @dataclass
@@ -287,32 +304,47 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
     if max_nfev is None:
         max_nfev = 60 * (free.size + 1)
     exponent = np.array([circuit.parameter_kinds[i] == EXPONENT for i in free], dtype=bool)
+    search = _Search(circuit, grid, z, s_re, s_im, lo, hi, problem)
     best, n_refined = None, 0
+    explore = min(EXPLORE_NFEV, max_nfev)
     for k, p0 in enumerate(starts):
         if free.size == 0:
             break
-        budget = max_nfev if k == 0 else max(max_nfev // 2, 1)
-        # trial steps may overflow (R -> 0 or inf); _compute replaces non-finite values
-        with np.errstate(all="ignore"):
-            sol = least_squares(problem.residuals, transform.to_free(p0[free]), jac=problem.jacobian,
-                                method="lm", xtol=1e-8, ftol=FTOL, gtol=1e-10, max_nfev=budget)
+        budget = max_nfev if k == 0 else explore
+        cand = search.refine(problem, p0, budget)
         n_refined += 1
-        if best is None or sol.cost < best.cost:
-            best = sol
-        with np.errstate(all="ignore"):
-            settled = not _ill_determined(problem, best, exponent, max_nfev)
+        if best is None or cand.cost < best.cost:
+            best = cand
+        settled = not search.ill_determined(best, exponent)
+        if settled and auto_start and _arcs_overlap(circuit, best.p):
+            settled = False
         if settled:
             break
+        if k == 0 and auto_start:
+            # take each arc out and put it back where it helps most; if that is possible
+            # it replaces the remaining grid starts
+            pinned = set(fixed_map) | set(_names_to_indices(circuit, bounds or {}, ""))
+            moved = False
+            for cand in search.arc_moves(best, pinned, fixed_map, explore):
+                moved = True
+                n_refined += 1
+                if cand.cost < best.cost:
+                    best = cand
+            if moved:
+                break
+    if best is not None:
+        best = search.polish(best, max(max_nfev // 2, 1))
     if best is None:
         p_opt = base.copy()
         success, message = True, "all parameters fixed"
     else:
-        p_opt, _ = problem.params(best.x)
-        success, message = bool(best.success), str(best.message)
+        p_opt = best.p
+        success, message = best.success, best.message
     if auto_start and order_arcs:
         p_opt = _order_arcs(circuit, p_opt, set(fixed_map) | set(_names_to_indices(circuit, bounds or {}, "")))
 
-    zf, jac = circuit.evaluate(grid, p_opt, want_jac=True)
+    with np.errstate(all="ignore"):  # a parameter run off to 0 or inf gives no information
+        zf, jac = circuit.evaluate(grid, p_opt, want_jac=True)
     diff = zf - z
     res = np.concatenate([diff.real / s_re, diff.imag / s_im])
     chi2 = float(res @ res)
@@ -345,45 +377,206 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
         weighting=weighting_name,
         success=success,
         message=message,
-        n_function_evals=problem.n_eval,
+        n_function_evals=search.n_eval,
         elapsed_s=time.perf_counter() - t0,
         n_starts=n_refined,
     )
 
 
-def _ill_determined(problem: _Problem, sol, exponent: np.ndarray, max_nfev: int) -> bool:
-    """True if a fit looks degenerate and further starts are worth trying.
+@dataclass
+class _Candidate:
+    """A refined fit: full parameter vector, cost, and its free variables u in ``problem``."""
 
-    Signs: evaluation budget used up, a CPE exponent pinned near 0 or 1, or a
-    parameter whose relative standard error exceeds ILL_DETERMINED_REL_STDERR
-    (in the log-transformed variables this is the stderr of u).
-    """
-    if sol.nfev >= max_nfev or not sol.success:
-        return True
-    p, dp = problem.params(sol.x)
-    p_free = p[problem.free]
-    if np.any(p_free[exponent] > 0.99) or np.any(p_free[exponent] < 0.4):
-        return True
-    jac = problem.jacobian(sol.x)
-    dof = max(jac.shape[0] - jac.shape[1], 1)
-    cov_u = _covariance(jac) * (2.0 * sol.cost / dof)
-    rel = np.sqrt(np.clip(np.diag(cov_u), 0, None)) * np.abs(dp) / np.maximum(np.abs(p_free), 1e-300)
-    return bool(np.any(rel > ILL_DETERMINED_REL_STDERR))
+    cost: float
+    p: np.ndarray
+    success: bool
+    message: str
+    nfev: int
+    u: np.ndarray | None
+    problem: _Problem | None = None
+    converged: bool = True
+
+
+class _Search:
+    """Refinement of starts: Levenberg-Marquardt, bound clamping and arc moves."""
+
+    def __init__(self, circuit, grid, z, s_re, s_im, lo, hi, problem: _Problem):
+        self.circuit, self.grid, self.z = circuit, grid, z
+        self.s_re, self.s_im = s_re, s_im
+        self.lo, self.hi = lo, hi
+        self.problem = problem
+        self._others: list[_Problem] = []
+
+    @property
+    def n_eval(self) -> int:
+        return self.problem.n_eval + sum(p.n_eval for p in self._others)
+
+    def sub_problem(self, free: np.ndarray, base: np.ndarray) -> _Problem:
+        prob = _Problem(self.circuit, self.grid, self.z, self.s_re, self.s_im, free, base,
+                        Transform(self.lo[free], self.hi[free]))
+        self._others.append(prob)
+        return prob
+
+    @staticmethod
+    def lm(problem: _Problem, p0: np.ndarray | None, budget: int, u0: np.ndarray | None = None):
+        if u0 is None:
+            u0 = problem.transform.to_free(p0[problem.free])
+        # trial steps may overflow (R -> 0 or inf); _compute replaces non-finite values
+        with np.errstate(all="ignore"):
+            return least_squares(problem.residuals, u0,
+                                 jac=problem.jacobian, method="lm", xtol=1e-8, ftol=FTOL, gtol=1e-10,
+                                 max_nfev=budget)
+
+    def refine(self, problem: _Problem, p0: np.ndarray | None, budget: int, clamp: bool = True,
+               u0: np.ndarray | None = None) -> _Candidate:
+        """Levenberg-Marquardt from p0 (or free variables u0); parameters running into a finite bound are clamped.
+
+        The fit runs in stages of STAGE_NFEV evaluations: one still moving after a
+        stage with a parameter crowding a finite bound (typically a CPE exponent
+        heading for 1, approached only slowly through the logistic transform) is
+        refitted with that parameter on the bound, and that fit is kept if its
+        cost is no higher.
+        """
+        u = problem.transform.to_free(p0[problem.free]) if u0 is None else u0
+        nfev = 0
+        while True:
+            sol = self.lm(problem, None, min(budget - nfev, STAGE_NFEV) if clamp else budget - nfev, u0=u)
+            nfev += int(sol.nfev)
+            cand = self._candidate(problem, sol, nfev)
+            if not clamp:
+                return cand
+            if sol.status != 0 or nfev >= budget:
+                return self.clamp(problem, cand, budget)
+            clamped = self.clamp(problem, cand, budget - nfev)
+            if clamped is not cand:
+                return clamped
+            u = sol.x
+
+    def polish(self, cand: _Candidate, budget: int) -> _Candidate:
+        """Continue a fit that ran out of evaluations."""
+        if cand.converged or cand.problem is None:
+            return cand
+        more = self.refine(cand.problem, None, budget, clamp=cand.problem is self.problem, u0=cand.u)
+        more.nfev += cand.nfev
+        return more if more.cost <= cand.cost else cand
+
+    def _candidate(self, problem: _Problem, sol, nfev: int) -> _Candidate:
+        with np.errstate(all="ignore"):
+            p, _ = problem.params(sol.x)
+        return _Candidate(float(sol.cost), p, bool(sol.success), str(sol.message), nfev, sol.x, problem,
+                          sol.status != 0)
+
+    def clamp(self, problem: _Problem, cand: _Candidate, budget: int) -> _Candidate:
+        """Refit with parameters that crowd a finite bound put on it; keep it if the cost is no higher.
+
+        A CPE exponent whose optimum is n = 1 is otherwise approached only slowly
+        through the logistic transform.
+        """
+        lo, hi = self.lo[problem.free], self.hi[problem.free]
+        finite = np.isfinite(lo) & np.isfinite(hi)
+        if not np.any(finite):
+            return cand
+        p_free = cand.p[problem.free]
+        frac = np.full(p_free.shape, 0.5)
+        frac[finite] = (p_free[finite] - lo[finite]) / (hi[finite] - lo[finite])
+        at_hi, at_lo = frac > 1 - CLAMP_FRACTION, frac < CLAMP_FRACTION
+        if not np.any(at_hi | at_lo):
+            return cand
+        base = cand.p.copy()
+        base[problem.free[at_hi]] = hi[at_hi]
+        base[problem.free[at_lo]] = lo[at_lo]
+        free = problem.free[~(at_hi | at_lo)]
+        if free.size == 0:
+            return cand
+        sub = self.sub_problem(free, base)
+        other = self.refine(sub, base, budget, clamp=False)
+        if other.cost <= cand.cost:
+            other.nfev += cand.nfev
+            return other
+        return cand
+
+    def ill_determined(self, cand: _Candidate, exponent: np.ndarray) -> bool:
+        """True if a fit looks degenerate and further starts are worth trying.
+
+        Signs: evaluation budget used up, a parameter clamped to a bound, a CPE exponent
+        pinned near 0 or 1, or a parameter whose relative standard error exceeds
+        ILL_DETERMINED_REL_STDERR (in the log-transformed variables this is the
+        stderr of u).
+        """
+        if not cand.converged or not cand.success or cand.problem is not self.problem:
+            return True
+        problem = self.problem
+        p_free = cand.p[problem.free]
+        if np.any(p_free[exponent] > 0.99) or np.any(p_free[exponent] < 0.4):
+            return True
+        with np.errstate(all="ignore"):
+            _, dp = problem.params(cand.u)
+            jac = problem.jacobian(cand.u)
+            dof = max(jac.shape[0] - jac.shape[1], 1)
+            cov_u = _covariance(jac) * (2.0 * cand.cost / dof)
+            rel = np.sqrt(np.clip(np.diag(cov_u), 0, None)) * np.abs(dp) / np.maximum(np.abs(p_free), 1e-300)
+        return bool(np.any(rel > ILL_DETERMINED_REL_STDERR))
+
+    def arc_moves(self, cand: _Candidate, pinned: set[int], fixed: dict[int, float], budget: int):
+        """Refined fits in which one top-level arc is taken out and put back where it helps most."""
+        problem = self.problem
+        free = set(problem.free.tolist())
+        zscale = float(np.max(np.abs(self.z)))
+        weights = problem.weights
+        for idx in _top_arc_indices(self.circuit):
+            members = [i for i in idx if i is not None]
+            if pinned.intersection(members) or not free.issuperset(members):
+                continue
+            base = cand.p.copy()
+            base[idx[0]] = ABSENT_R * zscale
+            sub = self.sub_problem(np.array([i for i in problem.free if i not in members], dtype=int), base)
+            sol = self.lm(sub, base, budget)
+            with np.errstate(all="ignore"):
+                res, jac = sub._compute(sol.x)
+                p_without, _ = sub.params(sol.x)
+                starts = arc_insertion_starts(self.circuit, self.grid, weights, -res, jac, p_without, idx[0],
+                                              fixed, n_starts=N_INSERTION_STARTS)
+                for p0, step in starts:
+                    moved, _ = sub.params(sol.x + np.clip(step, -MAX_STEP, MAX_STEP))
+                    p0[sub.free] = moved[sub.free]
+            for p0, _ in starts:
+                if np.all(np.isfinite(p0)):
+                    yield self.refine(problem, p0, budget)
+
+
+def _top_arc_indices(circuit: Circuit) -> list[tuple[int, int, int | None]]:
+    """(R, Q or C, n or None) parameter indices of the top-level R|CPE and R|C blocks."""
+    root = circuit.root
+    terms = root.children if isinstance(root, Series) else (root,)
+    top = {id(t) for t in terms}
+    out = []
+    for arc in find_arcs(circuit):
+        if id(_block_of(circuit, arc)) in top:
+            out.append((circuit.parameter_names.index(arc.r_name), circuit.parameter_names.index(arc.q_name),
+                        circuit.parameter_names.index(arc.n_name) if arc.n_name else None))
+    return out
+
+
+def _arcs_overlap(circuit: Circuit, p: np.ndarray) -> bool:
+    """True if two top-level arcs have time constants within OVERLAP_DECADES of each other."""
+    arcs = _top_arc_indices(circuit)
+    if len(arcs) < 2:
+        return False
+    with np.errstate(all="ignore"):
+        log_tau = np.array([np.log10(p[r] * p[q]) / (p[n] if n is not None else 1.0) for r, q, n in arcs])
+    if not np.all(np.isfinite(log_tau)):
+        return False
+    log_tau.sort()
+    return bool(np.any(np.diff(log_tau) < OVERLAP_DECADES))
 
 
 def _order_arcs(circuit: Circuit, p: np.ndarray, pinned: set[int]) -> np.ndarray:
     """Permute interchangeable top-level arcs so that Brug capacitances increase in string order."""
-    root = circuit.root
-    terms = root.children if isinstance(root, Series) else (root,)
-    top = {id(t) for t in terms}
-    arcs = [a for a in find_arcs(circuit) if id(_block_of(circuit, a)) in top]
     groups: dict[bool, list[tuple[int, int, int | None]]] = {}
-    for arc in arcs:
-        idx = (circuit.parameter_names.index(arc.r_name), circuit.parameter_names.index(arc.q_name),
-               circuit.parameter_names.index(arc.n_name) if arc.n_name else None)
+    for idx in _top_arc_indices(circuit):
         if pinned.intersection(i for i in idx if i is not None):
             continue
-        groups.setdefault(arc.n_name is None, []).append(idx)
+        groups.setdefault(idx[2] is None, []).append(idx)
     p = p.copy()
     for members in groups.values():
         if len(members) < 2:
@@ -408,6 +601,8 @@ def _covariance(jw: np.ndarray) -> np.ndarray:
     """(J^T J)^-1 via SVD with column scaling; near-singular directions give large variances."""
     if jw.shape[1] == 0:
         return np.zeros((0, 0))
+    if not np.all(np.isfinite(jw)):  # parameters run off to 0 or inf: no information there
+        jw = np.where(np.isfinite(jw), jw, 0.0)
     scale = np.sqrt(np.sum(jw * jw, axis=0))
     scale[scale == 0] = 1.0
     _, s, vt = np.linalg.svd(jw / scale, full_matrices=False)

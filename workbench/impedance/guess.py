@@ -343,3 +343,51 @@ def generic_starts(circuit: Circuit, grid: FrequencyGrid, z: np.ndarray, fixed: 
         for i, v in fixed.items():
             p[i] = v
     return starts
+
+
+def _top_level_arc(circuit: Circuit, r_index: int) -> tuple[Element, Element] | None:
+    terms = circuit.root.children if isinstance(circuit.root, Series) else (circuit.root,)
+    for term in terms:
+        if isinstance(term, Parallel) and len(term.children) == 2 and all(
+                isinstance(c, Element) for c in term.children):
+            symbols = {c.kind.symbol: c for c in term.children}
+            r_el = symbols.get("R")
+            c_el = symbols.get("CPE") or symbols.get("C")
+            if r_el is not None and c_el is not None and r_el.first_param == r_index:
+                return r_el, c_el
+    return None
+
+
+def arc_insertion_starts(circuit: Circuit, grid: FrequencyGrid, weights: np.ndarray, target: np.ndarray,
+                         jac: np.ndarray, p: np.ndarray, r_index: int, fixed: dict[int, float],
+                         n_starts: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Starts that add the top-level arc with resistor ``r_index`` to a fit made without it.
+
+    ``p`` is the fit without the arc, ``target`` its weighted misfit (data - model) and
+    ``jac`` its weighted Jacobian (rows interleaved re, im as ``weights``).  To first
+    order, adding the arc with shape (tau, n) and resistance R while the other
+    parameters move along ``jac`` is a linear problem, so every shape on the grid-scan
+    grid is scored by the cost decrease it allows (with R > 0); the best shapes a
+    decade apart in tau give the starts.
+    """
+    arc = _top_level_arc(circuit, r_index)
+    if arc is None:
+        return []
+    fam = _arc_family(grid, arc[0], arc[1], fixed)
+    cols = fam.bases.view(float) * weights
+    q, r = np.linalg.qr(jac)
+
+    def project(v):
+        return v - (v @ q) @ q.T
+
+    pc, py = project(cols), project(target)
+    gain = _scan_one(pc, py, True)
+    starts = []
+    for (shape,) in _best_distinct(gain, [fam], n_starts):
+        coef = float(pc[shape] @ py) / float(pc[shape] @ pc[shape])
+        start = p.copy()
+        fam.assign(start, shape, coef)
+        # the other parameters' share of the same linear step
+        step = np.linalg.lstsq(r, q.T @ (target - coef * cols[shape]), rcond=None)[0]
+        starts.append((start, step))
+    return starts
