@@ -304,8 +304,9 @@ class MainWindow(QMainWindow):
         self._run_started_wall = time.time()
         kind = runner.procedure.kind
         if kind in ("impedance_sweep", "ccd", "sequence"):
-            self.nyquist.remove_spectrum(LIVE) if LIVE in self.nyquist.spectrum_names else None
-            self.bode.remove_spectrum(LIVE) if LIVE in self.bode.spectrum_names else None
+            for plot in (self.nyquist, self.bode):
+                if LIVE in plot.spectrum_names:
+                    plot.remove_spectrum(LIVE)
             self.fit_panel.clear()
             self.fit_panel.spectrum_name = LIVE
         if runner.procedure.uses_galvanostat:
