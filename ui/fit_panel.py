@@ -236,12 +236,9 @@ class FitPanel(QWidget):
 
     def _show(self, analysis: SpectrumAnalysis) -> None:
         fit = analysis.fit
-        self._fill_params(fit.circuit if hasattr(fit, "circuit") else as_circuit(self.circuit_text()),
-                          fit.values, fit.stderr)
-        self.status.setText(
-            f"Fitted {self.frequency_hz.size} points: χ² = {fit.chi_square:.3g}"
-            + (f", {fit.elapsed_s * 1e3:.1f} ms" if hasattr(fit, "elapsed_s") else "")
-        )
+        self._fill_params(fit.circuit, fit.values, fit.stderr)
+        self.status.setText(f"Fitted {self.frequency_hz.size} points: χ² = {fit.chi_square:.3g}, "
+                            f"{fit.elapsed_s * 1e3:.1f} ms")
         self.arc_table.setRowCount(len(analysis.arcs))
         for row, arc in enumerate(analysis.arcs):
             cells = [arc.resistor, f"{arc.r_ohm:.4g} ± {arc.r_stderr_ohm:.2g}", f"{arc.r_ohm_cm2:.4g}",

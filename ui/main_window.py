@@ -80,7 +80,6 @@ class MainWindow(QMainWindow):
         self.resize(1500, 900)
         self.runner: Runner | None = None
         self._run_started_wall = 0.0
-        self._live_run_id: int | None = None
         self._spectrum_run: dict[str, int] = {}
 
         # --- plots ---------------------------------------------------------------------------------
