@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from . import autolab, biologic, gamry, plain_csv, zview
-from ._common import FormatError, decode, split_lines, to_frame
+from ._common import FormatError, decode, open_last_line, split_lines, to_frame
 
-__all__ = ["FORMATS", "FormatError", "detect_format", "read_spectrum", "write_csv", "write_zview"]
+__all__ = ["FORMATS", "FormatError", "detect_format", "read_spectrum", "spectrum_from_bytes", "write_csv",
+           "write_zview"]
 
 FORMATS = {"biologic": biologic, "gamry": gamry, "zview": zview, "autolab": autolab, "csv": plain_csv}
 _ALIASES = {"mpt": "biologic", "ec-lab": "biologic", "eclab": "biologic", "dta": "gamry", "z": "zview",
@@ -60,7 +61,15 @@ def read_spectrum(path: str | Path, *, format: str | None = None, columns: dict 
     Raises FormatError (a ValueError) naming file and line for anything unreadable.
     """
     path = Path(path)
-    lines = split_lines(decode(path.read_bytes()))
+    return spectrum_from_bytes(path.read_bytes(), path, format=format, columns=columns, imag_sign=imag_sign)
+
+
+def spectrum_from_bytes(data: bytes, path: str | Path, *, format: str | None = None, columns: dict | None = None,
+                        imag_sign: int | None = None) -> pd.DataFrame:
+    """:func:`read_spectrum` on the content of a file already in memory; ``path`` names it in messages."""
+    path = Path(path)
+    text = decode(data)
+    lines = split_lines(text)
     if not any(line.strip() for line in lines):
         raise FormatError(path, None, "expected an impedance spectrum, found an empty file")
     if format is None:
@@ -70,13 +79,15 @@ def read_spectrum(path: str | Path, *, format: str | None = None, columns: dict 
         if name not in FORMATS:
             raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     table = FORMATS[name].read(lines, path)
+    table.open_last_line = open_last_line(text, lines)
     return to_frame(table, path, columns=columns, imag_sign=imag_sign)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frequency_hz, z_real_ohm, z_imag_ohm`` (and ``cycle``/``loop`` if present) as CSV.
 
-    Floats are written with full precision so :func:`read_spectrum` returns identical values.
+    Floats are written as ``%.16e`` (17 significant digits, one layout for every row), so
+    :func:`read_spectrum` returns identical values and a copy cut off inside a number is seen as such.
     """
     path = Path(path)
     frame = zview._checked(df)
@@ -85,11 +96,12 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
             frame[extra] = df[extra].to_numpy(dtype=np.int64)
     lines = [",".join(frame.columns)]
     for row in frame.itertuples(index=False):
-        lines.append(",".join(repr(float(v)) if isinstance(v, float) else str(v) for v in row))
+        lines.append(",".join(f"{v:.16e}" if isinstance(v, float) else str(v) for v in row))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def write_zview(df: pd.DataFrame, path: str | Path, **options) -> Path:
-    """Write a ZPlot 2 ``.z`` file for ZView; options: ``amplitude_v``, ``area_cm2``, ``comment``, ``when``."""
+    """Write a ZPlot 2 ``.z`` file for ZView (values read back identical); options: ``amplitude_v``,
+    ``area_cm2``, ``comment``, ``when``."""
     return zview.write(df, path, **options)

@@ -4,10 +4,18 @@ column-name aliases, and the conversion of a parsed table into the spectrum Data
 Every reader returns a :class:`RawTable` (column names, cell text and the line number of
 each row); :func:`to_frame` then picks the frequency / real / imaginary columns, checks
 every value and builds the DataFrame, so all formats report errors the same way.
+
+Cut-off files: a data row with fewer cells than the header is an error naming its line, except
+the file's last line when it has no line break (the file was cut there), which is dropped with a
+warning in ``df.attrs["warnings"]``. That last line is also dropped when its last cell is a
+value the reader uses and that cell's digits do not have the layout of the same column in every
+other row (a number cut short: ``-0.9079`` for ``-0.9079192``, ``1.2E+00`` for ``1.2E+003``),
+or when no layout can prove it whole. A cut row is never read as data.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -85,6 +93,7 @@ _ALIASES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_name(name: str) -> tuple[str, bool]:
     """Reduce a column name to an alias key; return (key, has_leading_minus)."""
     s = name.strip().strip('"').strip()
@@ -143,6 +152,73 @@ class RawTable:
     # integer columns kept in the output (e.g. 'cycle' -> index of EC-Lab's 'cycle number')
     int_columns: dict[str, int] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    # cells every data row must have; None: as many as the header names
+    row_width: int | None = None
+    # line number of the file's last line when it has no line break (set by the caller)
+    open_last_line: int | None = None
+
+
+def open_last_line(text: str, lines: list[str]) -> int | None:
+    """Line number of the last line of ``text`` when the text does not end with a line break."""
+    return len(lines) if lines and text and text[-1] not in "\r\n" else None
+
+
+_LAYOUT = re.compile(r"[+-]?([0-9]*)(?:[.,]([0-9]*))?(?:[eE][+-]?([0-9]*))?")
+
+
+def _layout(token: str) -> tuple[int | None, int | None] | None:
+    """Digits after the decimal mark and in the exponent of a number (None where absent)."""
+    match = _LAYOUT.fullmatch(token.strip().strip('"').strip())
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    fraction, exponent = match.group(2), match.group(3)
+    return (None if fraction is None else len(fraction), None if exponent is None else len(exponent))
+
+
+def _whole(table: RawTable, index: int) -> bool:
+    """True if the open last row's cell ``index`` has the layout of that column in every other row."""
+    layout = _layout(table.rows[-1][index])
+    if layout is None or layout == (None, None) or len(table.rows) < 2:
+        return False  # not a number, a bare integer whose missing digits cannot be seen, or nothing to compare
+    return all(index < len(cells) and _layout(cells[index]) == layout for cells in table.rows[:-1])
+
+
+def row_width(table: RawTable) -> int:
+    return table.row_width if table.row_width is not None else len(table.names)
+
+
+def check_width(table: RawTable, path: str | Path, cells: list[str], line: int) -> None:
+    """Refuse a data row with fewer cells than the header (called once its used cells are read)."""
+    width = row_width(table)
+    if len(cells) < width:
+        where = "" if table.header_line is None else f" (line {table.header_line})"
+        raise FormatError(path, line, f"expected {width} cells as in the header{where}, found {len(cells)}: "
+                                      "the row is cut short")
+
+
+def drop_cut_rows(table: RawTable, path: str | Path, used: set[int]) -> list[str]:
+    """Drop the file's last line when it has no line break and looks cut off; return the warnings.
+
+    ``used`` holds the indices of the cells the caller reads. Mutates ``table`` (rows, line
+    numbers and the per-row ``extra`` columns) when the last row is dropped.
+    """
+    width = row_width(table)
+    last = len(table.rows) - 1
+    is_open = last >= 0 and table.open_last_line is not None and table.line_numbers[last] == table.open_last_line
+    if not is_open:
+        return []
+    cells = table.rows[last]
+    if len(cells) < width:
+        reason = f"has {len(cells)} of the header's {width} cells"
+    elif len(cells) - 1 in used and not _whole(table, len(cells) - 1):
+        reason = f"ends in {cells[-1].strip()[:30]!r}, which may be a number cut short"
+    else:
+        return []
+    del table.rows[last], table.line_numbers[last]
+    for values in table.extra.values():
+        del values[last:]
+    return [f"line {table.open_last_line} was not read: it has no line break and {reason}; the file looks cut off "
+            "there"]
 
 
 def _resolve_override(table: RawTable, columns: dict, path: str | Path) -> dict[str, int]:
@@ -196,10 +272,11 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
         raise FormatError(path, table.header_line,
                           f"expected columns for frequency, Z' and Z''; no column found for {', '.join(missing)}"
                           f" among {[n.strip() for n in table.names]}")
-    if not table.rows:
-        last = table.header_line if table.header_line is not None else None
-        raise FormatError(path, last, "expected numeric data rows after the header, found none")
     order = [roles[r] for r in STANDARD_COLUMNS]
+    warnings = drop_cut_rows(table, path, set(order) | set(table.int_columns.values()))
+    if not table.rows:
+        found = "only a cut-off line" if warnings else "none"
+        raise FormatError(path, table.header_line, f"expected numeric data rows after the header, found {found}")
     labels = ", ".join(_column_label(table, i) for i in order)
     values = np.empty((len(table.rows), 3))
     kept = np.ones(len(table.rows), dtype=bool)
@@ -217,6 +294,7 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
             values[r, c] = number
         for name, index in table.int_columns.items():
             integers[name][r] = _integer_cell(table, cells, index, path, line)
+        check_width(table, path, cells, line)
         if table.skip_all_zero_rows and not values[r].any():
             kept[r] = False
             continue
@@ -244,15 +322,16 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
             negative = int(np.count_nonzero(values[:, 2] < 0))
             sign, source = (-1 if positive > negative else 1), "data"
 
-    frame = pd.DataFrame({
+    columns_out = {
         "frequency_hz": values[:, 0],
         "z_real_ohm": values[:, 1],
         "z_imag_ohm": values[:, 2] * sign + 0.0,
-    })
+    }
     for name, extra in table.extra.items():
-        frame[name] = np.asarray(extra, dtype=np.int64)[kept]
+        columns_out[name] = np.asarray(extra, dtype=np.int64)[kept]
     for name, column in integers.items():
-        frame[name] = column[kept]
+        columns_out[name] = column[kept]
+    frame = pd.DataFrame(columns_out, copy=False)
     frame.attrs.update(table.meta)
     frame.attrs["format"] = table.format_name
     frame.attrs["source_path"] = str(path)
@@ -261,4 +340,6 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     frame.attrs["imag_sign_source"] = source
     if not kept.all():
         frame.attrs["skipped_zero_rows"] = int((~kept).sum())
+    if warnings:
+        frame.attrs["warnings"] = warnings
     return frame

@@ -107,7 +107,8 @@ def write(df: pd.DataFrame, path: str | Path, *, amplitude_v: float = 0.0, area_
     """Write a spectrum as a ZPlot 2 ``.z`` file that ZView (and :func:`read`) open.
 
     ``amplitude_v`` fills the Ampl column; ``area_cm2`` the cell information; ``comment`` (one or
-    more lines) goes between the user-comment markers. Values keep 10 significant digits.
+    more lines) goes between the user-comment markers. Frequency and impedance are written with 17
+    significant digits, so :func:`read` returns the same floats.
     """
     path = Path(path)
     frame = _checked(df)
@@ -130,7 +131,7 @@ def write(df: pd.DataFrame, path: str | Path, *, amplitude_v: float = 0.0, area_
         "End Comments",
     ]
     body = [
-        f"{f:.9E}\t{amplitude_v:.4E}\t{0.0:.4E}\t{0.0:.6E}\t{zr:.9E}\t{zi:.9E}\t{0.0:.4E}\t0\t0"
+        f"{f:.16E}\t{amplitude_v:.4E}\t{0.0:.4E}\t{0.0:.6E}\t{zr:.16E}\t{zi:.16E}\t{0.0:.4E}\t0\t0"
         for f, zr, zi in frame.itertuples(index=False)
     ]
     path.write_text("\r\n".join(header + body) + "\r\n", encoding="ascii", newline="")
