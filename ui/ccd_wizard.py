@@ -2,8 +2,9 @@
 
 Every number is checked by the engine's own parameter classes as it is typed (``Sample``,
 ``CCDParameters``, ``FormationParameters``, ``ShortCriteria``); a page whose entries are refused shows
-the reason and will not let the user go on. The run is the engine's ``Runner``: the automatic abort on
-a short is the engine's, the wizard shows it happen and then shows the result.
+the reason and will not let the user go on. The run is started by the session (the cell of the first
+page becomes the session's sample, so on an emulated bench it is the cell measured): the automatic abort
+on a short is the engine's, the wizard shows it happen and then shows the result.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ from ui.entry import duration_text, parse_number, parse_numbers
 from ui.memory import remember
 from ui.plots.cycling import CyclingPlot
 from ui.plots.nyquist import NyquistPlot
-from ui.run_bridge import RunBridge
+from ui.session_bridge import SessionBridge
 from workbench.cell import PAPER_SURFACE_STATES, Sample
 from workbench.procedures import CCDParameters, CCDTest, FormationCycles, FormationParameters
 from workbench.procedures.impedance_sweep import ImpedanceSweepParameters
-from workbench.runner import Runner
 from workbench.safety import ShortCriteria
+from workbench.session import RunRefused, safety_text
 
 ERROR_STYLE = "color: #c62828;"
 MODES = ("Constant capacity", "Constant dwell", "Formation cycles")
@@ -368,36 +369,56 @@ class RunPage(QWizardPage):
         layout.addWidget(self.plot, 1)
         layout.addLayout(info)
         layout.addLayout(row)
-        self.runner: Runner | None = None
+        self.runner = None
         self.finished = None
-        self.bridge = RunBridge(parent=self)
-        self.bridge.points.connect(self._points)
-        self.bridge.step.connect(self._step)
-        self.bridge.state.connect(self.state_label.setText)
-        self.bridge.progress.connect(self._progress)
-        self.bridge.safety.connect(self._safety)
-        self.bridge.finished.connect(self._finished)
+        bridge = wizard.bridge
+        bridge.points.connect(self._points)
+        bridge.step.connect(self._step)
+        bridge.state.connect(self._state)
+        bridge.progress.connect(self._progress)
+        bridge.safety.connect(self._safety)
+        bridge.finished.connect(self._finished)
+
+    def _following(self) -> bool:
+        """Events are this page's while its run is the session's active one."""
+        return self.runner is not None and self.finished is None
 
     def initializePage(self) -> None:  # noqa: N802
         w = self.wizard_
         self.plot.clear()
         self.finished = None
-        self.runner = Runner(w.procedure, w.bench, w.cell_page.sample, w.store, criteria=w.safety_page.criteria)
-        self.runner.subscribe(self.bridge.listener)
-        w.run_started.emit(self.runner)
+        self.runner = None
+        session = w.session
+        try:
+            session.set_sample(w.cell_page.sample)
+            self.runner = session.start_run(w.procedure, criteria=w.safety_page.criteria)
+        except RunRefused as exc:
+            self.setTitle("The run could not start")
+            self.state_label.setText(str(exc))
+            self.abort_button.setEnabled(False)
+            return
         self.abort_button.setEnabled(True)
-        self.runner.start()
-        self.setTitle(f"Running: run {self.runner.run_id}")
+        self.setTitle(f"Running: run {self.runner.run_id} on {self.runner.sample.name}")
+
+    def _state(self, event) -> None:
+        if self._following():
+            self.state_label.setText(event.state)
+            if event.state == "paused" and event.time_s is not None:
+                self.plot.mark_pause(event.time_s)
+            elif event.state == "running" and event.time_s is not None and len(self.plot.buffer):
+                self.plot.mark_resume(event.time_s)
 
     def _step(self, event) -> None:
-        steps = self.runner.plan.steps if self.runner is not None else []
+        if not self._following():
+            return
+        steps = self.runner.plan.steps
         text = f"{event.step + 1} of {len(steps)}: {event.label}"
         if 0 <= event.step < len(steps) and "current_mA" in steps[event.step]:
             text += f" ({steps[event.step]['current_mA']:.4g} mA)"
         self.step_label.setText(text)
 
     def _points(self, kind: str, points: list) -> None:
-        if kind != "cycling":
+        if kind != "cycling" or not self._following():
             return
         t = np.fromiter((p.time_s for p in points), float, len(points))
         v = np.fromiter((p.values["voltage_v"] for p in points), float, len(points))
@@ -405,14 +426,20 @@ class RunPage(QWizardPage):
         self.plot.append(t, v, j)
 
     def _progress(self, progress) -> None:
+        if not self._following():
+            return
         self.progress.setValue(int(1000 * progress.fraction))
         self.time_left.setText(duration_text(progress.remaining_s) + " at most")
 
     def _safety(self, event) -> None:
+        if not self._following():
+            return
         self.plot.mark_event(event.time_s, event.criterion.replace("_", " "))
-        self.state_label.setText(f"{event.criterion.replace('_', ' ')} detected: current off")
+        self.state_label.setText(safety_text(event))
 
     def _finished(self, finished) -> None:
+        if not self._following() or finished.run_id != self.runner.run_id:
+            return
         self.finished = finished
         self.abort_button.setEnabled(False)
         self.progress.setValue(1000 if finished.status == "completed" else self.progress.value())
@@ -422,7 +449,7 @@ class RunPage(QWizardPage):
         self.completeChanged.emit()
 
     def abort(self) -> None:
-        if self.runner is not None:
+        if self._following():
             self.runner.abort("aborted by the user from the wizard")
 
     def isComplete(self) -> bool:  # noqa: N802
@@ -520,21 +547,25 @@ class ResultPage(QWizardPage):
 class CCDWizard(QWizard):
     """Guides a CCD (or formation-cycles) test from the cell to its result."""
 
-    run_started = Signal(object)  # Runner
     run_finished = Signal(object)  # RunFinished
 
-    def __init__(self, bench, store, *, settings: QSettings | None = None, parent: QWidget | None = None):
+    def __init__(self, session, *, bridge: SessionBridge | None = None, settings: QSettings | None = None,
+                 parent: QWidget | None = None):
+        """``session``: the session whose bench runs the test; ``bridge``: its events on the GUI thread
+        (the window's; the wizard makes its own when alone)."""
         super().__init__(parent)
         self.setWindowTitle("Critical current density test")
         self.setWizardStyle(QWizard.ClassicStyle)
         self.resize(1100, 720)
-        self.bench = bench
-        self.store = store
+        self.session = session
+        self.bench = session.bench
+        self.store = session.store
+        self.bridge = bridge if bridge is not None else SessionBridge(session, parent=self)
         self.procedure = None
         self.plan = None
         settings = settings if settings is not None else QSettings()
         kinds = ", ".join(f"{label}: {'emulated' if spec.emulated else 'real'}"
-                          for (role, label, _i), spec in zip(bench.roles(), bench.config.roles.values(),
+                          for (role, label, _i), spec in zip(self.bench.roles(), self.bench.config.roles.values(),
                                                               strict=True))
         self.bench_description = kinds
         self.cell_page = CellPage(settings)
@@ -553,5 +584,5 @@ class CCDWizard(QWizard):
         if runner is not None and self.run_page.finished is None:
             runner.abort("the wizard was closed")
             runner.wait(10)
-            self.run_page.bridge.drain()
+            self.bridge.drain()
         super().reject()

@@ -73,7 +73,10 @@ class CompareDialog(QDialog):
             if f.size < 10:
                 self.skipped.append(f"run {run_id} has no spectrum")
                 continue
-            area = record.area_cm2 or 0.5675
+            area = record.area_cm2
+            if not area:
+                self.skipped.append(f"run {run_id} has no electrode area recorded (no Ω cm²)")
+                continue
             label = f"{run_id}: {record.sample_name} ({record.surface_state})"
             self.nyquist.set_spectrum(label, f, z.real, z.imag)
             try:

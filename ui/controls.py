@@ -54,15 +54,10 @@ class _Control(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.error)
         layout.addWidget(self.button)
-        self.area_cm2 = 0.5675
 
     def watch(self, *edits) -> None:
         for edit in edits:
             (edit.currentTextChanged if isinstance(edit, QComboBox) else edit.textChanged).connect(self.check)
-
-    def set_area_cm2(self, area_cm2: float) -> None:
-        self.area_cm2 = area_cm2
-        self.check()
 
     def check(self, *_args) -> object | None:
         try:
@@ -175,10 +170,11 @@ class SweepControl(_Control):
 
 
 class HoldControl(_Control):
-    """A constant current density for a set time."""
+    """A constant current density for a set time, on the session's sample (its area makes the current)."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__("Hold current", parent)
+        self.session = session
         self.current_density = QLineEdit("0.5")
         self.duration = QLineEdit("600")
         self.direction = QComboBox()
@@ -197,7 +193,8 @@ class HoldControl(_Control):
 
     def describe(self, procedure) -> str:
         p = procedure.parameters
-        return (f"{p.current_density_mA_cm2 * self.area_cm2:.4g} mA on {self.area_cm2:.4f} cm², "
+        area = self.session.sample.area_cm2
+        return (f"{p.current_density_mA_cm2 * area:.4g} mA on {area:.4f} cm², "
                 f"{p.current_density_mA_cm2 * p.duration_s / 3600:.3g} mAh/cm² in {duration_text(p.duration_s)}")
 
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from workbench.impedance import CircuitError
 from workbench.impedance.circuits import as_circuit
-from workbench.spectrum_analysis import PRESET_CIRCUITS, SpectrumAnalysis, analyse_spectrum
+from workbench.spectrum_analysis import PRESET_CIRCUITS, SpectrumAnalysis
 
 
 def si(value: float, unit: str, digits: int = 4) -> str:
@@ -48,15 +48,10 @@ class FitPanel(QWidget):
     PARAM_COLUMNS = ["Parameter", "Value", "± Std. error", "Unit", "Ω cm²", "Fixed"]
     ARC_COLUMNS = ["Arc", "R (Ω)", "R (Ω cm²)", "C Brug", "f apex", "n"]
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
-        self.area_cm2 = 0.5675
-        self.frequency_hz = np.empty(0)
-        self.z = np.empty(0, complex)
-        self.analysis: SpectrumAnalysis | None = None
+        self.session = session
         self._fixed: dict[str, float] = {}
-        #: The name of the plotted spectrum being fitted (the live sweep, or an opened run).
-        self.spectrum_name = "live"
 
         self.circuit_box = QComboBox()
         self.circuit_box.setEditable(True)
@@ -70,7 +65,7 @@ class FitPanel(QWidget):
         self.fit_button.setToolTip("Fit the circuit to the spectrum; no initial guess is needed")
         self.fit_button.clicked.connect(self.fit)
         self.auto_refit = QCheckBox("Re-fit as the sweep fills")
-        self.status = QLabel("No spectrum yet.")
+        self.status = QLabel("No spectrum yet: run a sweep or open a run.")
         self.status.setWordWrap(True)
 
         self.param_table = QTableWidget(0, len(self.PARAM_COLUMNS))
@@ -111,24 +106,61 @@ class FitPanel(QWidget):
         self._refit_timer.timeout.connect(self._auto_fit)
         self._circuit_changed(self.circuit_box.currentText())
 
-    # --- data ----------------------------------------------------------------------------------
-    def set_area_cm2(self, area_cm2: float) -> None:
-        self.area_cm2 = float(area_cm2)
+    # --- what the session holds -------------------------------------------------------------------
+    @property
+    def spectrum(self):
+        """The spectrum being fitted: the session's (the live sweep, or the run opened last)."""
+        return self.session.spectrum
 
-    def set_spectrum(self, frequency_hz, z) -> None:
-        self.frequency_hz = np.asarray(frequency_hz, dtype=float)
-        self.z = np.asarray(z, dtype=complex)
-        self.status.setText(f"{self.frequency_hz.size} points. Press Fit.")
+    @property
+    def analysis(self) -> SpectrumAnalysis | None:
+        return self.session.analysis
 
-    def add_point(self, frequency_hz: float, z_real_ohm: float, z_imag_ohm: float) -> None:
-        self.frequency_hz = np.append(self.frequency_hz, frequency_hz)
-        self.z = np.append(self.z, complex(z_real_ohm, z_imag_ohm))
+    @property
+    def frequency_hz(self) -> np.ndarray:
+        spectrum = self.spectrum
+        return np.empty(0) if spectrum is None else spectrum.frequency_hz
+
+    @property
+    def area_cm2(self) -> float | None:
+        """The electrode area of the sample the spectrum was measured on."""
+        spectrum = self.spectrum
+        return None if spectrum is None else spectrum.area_cm2
+
+    def _describe_spectrum(self) -> str:
+        spectrum = self.spectrum
+        if spectrum is None:
+            return "No spectrum yet: run a sweep or open a run."
+        running = self.session.is_running and spectrum.live
+        source = "the sweep running now" if running else (
+            f"run {spectrum.run_id}" if spectrum.run_id is not None else spectrum.name)
+        what = f"{spectrum.n_points} points of {source} ({spectrum.sample_name}, {spectrum.area_cm2:.4f} cm²)"
+        return f"{what} so far." if running else f"{what}. Press Fit."
+
+    def show_spectrum(self, _spectrum=None) -> None:
+        """A new spectrum: the results of the previous one are cleared."""
+        self.show_analysis(None)
+
+    def points_arrived(self) -> None:
+        """The live sweep has new points (or ended): say how many; re-fit when asked to follow it."""
+        if self.analysis is None:
+            self.status.setText(self._describe_spectrum())
         if self.auto_refit.isChecked() and not self._refit_timer.isActive():
             self._refit_timer.start()
 
-    def clear(self) -> None:
-        self.set_spectrum(np.empty(0), np.empty(0, complex))
-        self.analysis = None
+    def show_analysis(self, analysis: SpectrumAnalysis | None) -> None:
+        if analysis is None:
+            self.arc_table.setRowCount(0)
+            self.kk_label.setText("Kramers-Kronig: —")
+            self.kk_label.setStyleSheet("")
+            self.interface_label.setText("")
+            self.status.setText(self._describe_spectrum())
+            try:
+                self._fill_params(as_circuit(self.circuit_text()), {}, {})
+            except CircuitError:
+                pass
+            return
+        self._show(analysis)
 
     # --- circuit and parameters ----------------------------------------------------------------
     def circuit_text(self) -> str:
@@ -177,7 +209,8 @@ class FitPanel(QWidget):
                 "" if value is None else f"{value:.5g}",
                 "fixed" if name in self._fixed else ("" if name not in stderr else f"{stderr[name]:.2g}"),
                 unit,
-                (f"{value * self.area_cm2 / 2:.4g}" if value is not None and name.startswith("R") else ""),
+                (f"{value * self.area_cm2 / 2:.4g}"
+                 if value is not None and name.startswith("R") and self.area_cm2 else ""),
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -224,12 +257,10 @@ class FitPanel(QWidget):
             self.status.setText("No spectrum to fit: run a sweep or open a run first.")
             return None
         try:
-            analysis = analyse_spectrum(self.frequency_hz, self.z, text, area_cm2=self.area_cm2,
-                                        fixed=self._fixed or None)
+            analysis = self.session.analyse(text, fixed=self._fixed or None)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             self.status.setText(f"Fit failed: {exc}")
             return None
-        self.analysis = analysis
         self._show(analysis)
         self.fitted.emit(analysis)
         return analysis
@@ -237,7 +268,10 @@ class FitPanel(QWidget):
     def _show(self, analysis: SpectrumAnalysis) -> None:
         fit = analysis.fit
         self._fill_params(fit.circuit, fit.values, fit.stderr)
-        self.status.setText(f"Fitted {self.frequency_hz.size} points: χ² = {fit.chi_square:.3g}, "
+        spectrum = self.spectrum
+        source = "" if spectrum is None else (
+            f" of run {spectrum.run_id}" if spectrum.run_id is not None else f" of {spectrum.name}")
+        self.status.setText(f"Fitted {fit.frequency_hz.size} points{source}: χ² = {fit.chi_square:.3g}, "
                             f"{fit.elapsed_s * 1e3:.1f} ms")
         self.arc_table.setRowCount(len(analysis.arcs))
         for row, arc in enumerate(analysis.arcs):
@@ -261,7 +295,7 @@ class FitPanel(QWidget):
         if estimate is not None:
             self.interface_label.setText(
                 f"No interface arc in the circuit: R_int ≈ Z'data(f_min) − Z'fit(f→0) = "
-                f"{estimate.r_interface_ohm:.4g} Ω = {estimate.area_specific_ohm_cm2(self.area_cm2):.3g} Ω cm²"
+                f"{estimate.r_interface_ohm:.4g} Ω = {estimate.area_specific_ohm_cm2(analysis.area_cm2):.3g} Ω cm²"
             )
         elif len(analysis.arcs) >= 2:
             self.interface_label.setText(f"Interface resistance: {analysis.r_interface_ohm_cm2:.4g} Ω cm²")

@@ -1,12 +1,15 @@
 """The workbench window: a dock per instrument role with its manual control, the live plots with inline
 fitting in the middle, run history, and the state of the bench and of the run in the status bar.
 
-Every action that touches an instrument is a stored run executed by the engine's ``Runner`` on its
-worker thread; the window only listens (through ``RunBridge``) and draws.
+The window is a view of one ``workbench.session.Session``: the sample on the bench, the active run, the
+spectrum being looked at and its analysis, and the last readings all live there. The window asks the
+session to change (start a run, choose a cell, fit) and shows what the session's events say, brought
+to the GUI thread by ``SessionBridge``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -28,8 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from instruments.bench import ROLES, Bench
-from ui.bench_monitor import BenchMonitor
+from instruments.bench import ROLES
 from ui.ccd_wizard import CCDWizard, CellPage
 from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
@@ -38,16 +40,15 @@ from ui.fit_panel import FitPanel
 from ui.history import HistoryPanel
 from ui.instrument_dock import InstrumentDock
 from ui.memory import remember
-from ui.plots._spectra import LIVE
 from ui.plots.bode import BodePlot
 from ui.plots.cycling import CyclingPlot
 from ui.plots.export import install_svg_fix
 from ui.plots.nyquist import NyquistPlot
 from ui.plots.residuals import ResidualsPlot
 from ui.plots.temperature import TemperaturePlot
-from ui.run_bridge import RunBridge
 from ui.series import SeriesDialog
-from workbench.runner import Runner
+from ui.session_bridge import SessionBridge
+from workbench.session import LIVE, RunRefused, Session, finished_text, safety_text
 from workbench.store import Store
 
 
@@ -61,34 +62,43 @@ class CellDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        self.page.completeChanged.connect(
-            lambda: buttons.button(QDialogButtonBox.Ok).setEnabled(self.page.isComplete()))
+        self.ok_button = buttons.button(QDialogButtonBox.Ok)
+        self.page.completeChanged.connect(lambda: self.ok_button.setEnabled(self.page.isComplete()))
         layout = QVBoxLayout(self)
         layout.addWidget(self.page)
         layout.addWidget(buttons)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, bench: Bench, store: Store | None = None, *, settings: QSettings | None = None,
+    def __init__(self, session, store: Store | None = None, *, settings: QSettings | None = None,
                  parent: QWidget | None = None):
+        """``session`` is a ``Session`` (or a ``Bench``, for which a session is made with ``store`` and the
+        cell last described in ``settings``)."""
         super().__init__(parent)
         install_svg_fix()  # pyqtgraph's right-click "Export... SVG" too
-        self.bench = bench
-        self.store = store if store is not None else Store(":memory:")
         self.settings = settings if settings is not None else QSettings()
+        if not isinstance(session, Session):
+            bench = session
+            if self.settings.value("ccd/surface_state") is None and bench.cell is not None:
+                # first start on an emulated bench: the cell on the bench is the emulated one
+                self.settings.setValue("ccd/surface_state", bench.cell.surface_state)
+            session = Session(bench, store if store is not None else Store(":memory:"),
+                              sample=CellPage(self.settings).sample)
+        self.session = session
         self.setWindowTitle("NZSP Workbench")
         self.resize(1500, 900)
-        self.runner: Runner | None = None
+        #: the run the window is showing (from its start until the window has shown its end)
+        self.runner = None
         self._run_started_wall = 0.0
-        self._spectrum_run: dict[str, int] = {}
+        self._steps: list[str] = []
 
         # --- plots ---------------------------------------------------------------------------------
         self.nyquist = NyquistPlot()
         self.bode = BodePlot()
         self.residuals = ResidualsPlot()
-        self.fit_panel = FitPanel()
+        self.fit_panel = FitPanel(session)
         self.cycling = CyclingPlot()
-        self.temperature = TemperaturePlot()
+        self.temperature = TemperaturePlot(time_unit="min")
         self.normalise = QCheckBox("Show Ω cm² (× electrode area ÷ 2)")
         self.normalise.toggled.connect(self._normalisation_changed)
         plots = QSplitter(Qt.Vertical)
@@ -115,11 +125,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.temperature, "Temperature")
         self.tabs.addTab(self.history, "Run history")
         self.setCentralWidget(self.tabs)
-        self.fit_panel.fitted.connect(self._show_fit)
 
         # --- docks ---------------------------------------------------------------------------------
         self.docks: dict[str, InstrumentDock] = {}
-        self.controls = {"fra": SweepControl(), "galvanostat": HoldControl(), "stage": StageControl()}
+        self.controls = {"fra": SweepControl(), "galvanostat": HoldControl(session),
+                         "stage": StageControl()}
         sweep, hold, stage = self.controls["fra"], self.controls["galvanostat"], self.controls["stage"]
         remember(self.settings, "sweep", start=sweep.start, stop=sweep.stop, ppd=sweep.ppd,
                  amplitude=sweep.amplitude)
@@ -128,6 +138,7 @@ class MainWindow(QMainWindow):
         remember(self.settings, "stage", setpoint=stage.setpoint, ramp=stage.ramp, tolerance=stage.tolerance,
                  stable_for=stage.stable_for)
         remember(self.settings, "fit", circuit=self.fit_panel.circuit_box)
+        bench = self.bench
         for role, label, instrument in bench.roles():
             dock = InstrumentDock(role, label, bench.config.roles[role], self)
             dock.set_instrument(instrument, emulated=bench.config.roles[role].emulated,
@@ -141,54 +152,83 @@ class MainWindow(QMainWindow):
 
         # --- actions -------------------------------------------------------------------------------
         self.cell_label = QLabel()
+        self.cell_label.setObjectName("cell")
         toolbar = self.addToolBar("Run")
         toolbar.setObjectName("run-toolbar")
         self.cell_action = self._action("Cell…", self.edit_cell, tip="Name, surface history and geometry")
+        self.replace_action = self._action("Replace cell", self.replace_cell,
+                                           tip="A new pellet of the same description is on the bench")
         self.wizard_action = self._action("CCD test…", self.open_ccd_wizard, tip="Critical current density wizard")
         self.pause_action = self._action("Pause", self.toggle_pause, tip="Pause the run (current off while paused)")
         self.abort_action = self._action("Abort", self.abort_run, shortcut="Ctrl+.",
                                          tip="Abort the run now: current off, data kept")
-        for action in (self.cell_action, self.wizard_action, self.pause_action, self.abort_action):
+        run_actions = (self.cell_action, self.replace_action, self.wizard_action, self.pause_action,
+                       self.abort_action)
+        for action in run_actions:
             toolbar.addAction(action)
         toolbar.addWidget(self.cell_label)
         menu = self.menuBar().addMenu("&File")
+        self.file_menu = menu
         menu.addAction(self._action("Export plot (PNG/SVG)…", lambda: self.export_plot(),
                                     shortcut="Ctrl+E"))
         menu.addAction(self._action("Quit", self.close, shortcut=QKeySequence.Quit))
         run_menu = self.menuBar().addMenu("&Run")
-        for action in (self.cell_action, self.wizard_action, self.pause_action, self.abort_action):
+        for action in run_actions:
             run_menu.addAction(action)
 
         # --- status bar ----------------------------------------------------------------------------
         self.bench_label = QLabel()
+        self.run_state_label = QLabel("")
+        self.run_state_label.setObjectName("run-state")
         self.activity_label = QLabel("Idle")
+        self.activity_label.setObjectName("activity")
+        self.activity_label.setWordWrap(True)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.hide()
+        self.progress_bar.setMaximumWidth(160)
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progress")
+        for widget in (self.run_state_label, self.progress_bar, self.progress_label):
+            widget.hide()
+        self.statusBar().addWidget(self.run_state_label)
         self.statusBar().addWidget(self.activity_label, 1)
         self.statusBar().addPermanentWidget(self.progress_bar)
+        self.statusBar().addPermanentWidget(self.progress_label)
         self.statusBar().addPermanentWidget(self.bench_label)
         self._update_bench_state()
 
-        self.bridge = RunBridge(parent=self)
+        # --- the session ----------------------------------------------------------------------------
+        self.bridge = SessionBridge(session, parent=self)
+        self.bridge.sample_changed.connect(self._show_sample)
+        self.bridge.run_started.connect(self._run_started)
         self.bridge.points.connect(self._points)
         self.bridge.progress.connect(self._progress)
         self.bridge.step.connect(self._step)
         self.bridge.safety.connect(self._safety)
         self.bridge.state.connect(self._state)
         self.bridge.finished.connect(self._finished)
-
-        self.monitor = BenchMonitor(bench, parent=self)
-        self.monitor.readings.connect(self._show_readings)
-        self.monitor.failed.connect(self._show_instrument_failure)
-        self.monitor.start()
-        if self.settings.value("ccd/surface_state") is None and bench.cell is not None:
-            # first start on an emulated bench: the cell on the bench is the emulated one
-            self.settings.setValue("ccd/surface_state", bench.cell.surface_state)
-        self.set_sample(CellPage(self.settings).sample)
+        self.bridge.spectrum_changed.connect(self._show_spectrum)
+        self.bridge.analysis_changed.connect(self._show_analysis)
+        self.bridge.readings.connect(self._show_readings)
+        self.bridge.instrument_failed.connect(self._show_instrument_failure)
+        self._show_sample(session.sample)
+        for role, values in dict(session.readings).items():
+            self._show_readings(role, values)
+        self.monitor = session.start_monitor()
         self._set_running(False)
         self._restore_layout()
+
+    @property
+    def bench(self):
+        return self.session.bench
+
+    @property
+    def store(self) -> Store:
+        return self.session.store
+
+    @property
+    def sample(self):
+        return self.session.sample
 
     def _action(self, text, slot, *, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -196,27 +236,47 @@ class MainWindow(QMainWindow):
         if shortcut:
             action.setShortcut(shortcut)
         if tip:
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
+            action.setToolTip(tip)  # no status tip: it would hide the run's state in the status bar
         return action
 
+    def say(self, text: str) -> None:
+        """One line in the status bar (the whole of it in the tooltip)."""
+        self.activity_label.setText(text)
+        self.activity_label.setToolTip(text)
+
     # --- the cell ------------------------------------------------------------------------------
-    def set_sample(self, sample) -> None:
-        self.sample = sample
+    def set_sample(self, sample, *, fresh: bool = False) -> bool:
+        try:
+            self.session.set_sample(sample, fresh=fresh)
+        except RunRefused as exc:
+            self.say(str(exc))
+            return False
+        return True
+
+    def _show_sample(self, sample) -> None:
         self.cell_label.setText(f"  Cell: {sample.name} · {sample.surface_state} · "
                                 f"{sample.thickness_mm:g} mm · {sample.area_cm2:.4f} cm²")
-        self.fit_panel.set_area_cm2(sample.area_cm2)
+        self.cell_label.setToolTip(self.session.cell_description or "the cell on a real bench")
         for control in self.controls.values():
-            control.set_area_cm2(sample.area_cm2)
-        self._normalisation_changed(self.normalise.isChecked())
+            control.check()
+        self._update_bench_state()
 
-    def edit_cell(self) -> None:
+    def edit_cell(self) -> CellDialog:
         dialog = CellDialog(self.settings, self)
-        if dialog.exec() == QDialog.Accepted and dialog.page.sample is not None:
-            self.set_sample(dialog.page.sample)
+        dialog.accepted.connect(lambda: dialog.page.sample is not None and self.set_sample(dialog.page.sample))
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        self.cell_dialog = dialog
+        return dialog
+
+    def replace_cell(self) -> None:
+        """A new pellet of the same description: on an emulated bench, a fresh emulated cell."""
+        if self.set_sample(self.sample, fresh=True):
+            self.say(f"A new cell {self.sample.name} is on the bench.")
 
     def _normalisation_changed(self, checked: bool) -> None:
-        area = self.sample.area_cm2 if checked else None
+        spectrum = self.session.spectrum
+        area = (spectrum.area_cm2 if spectrum is not None else self.sample.area_cm2) if checked else None
         self.nyquist.set_normalisation(area)
         self.bode.set_normalisation(area)
 
@@ -234,15 +294,15 @@ class MainWindow(QMainWindow):
         else:
             kind = f"{len(emulated)} emulated, {len(connected) - len(emulated)} real"
         text = f"Bench: {kind} · {len(connected)}/{len(ROLES)} roles connected"
-        cell = self.bench.cell
-        if cell is not None:
-            text += f" · emulated cell: {cell.surface_state}"
+        if self.session.cell_description:
+            text += f" · {self.session.cell_description}"
         if self.bench.clock.speed != 1:
             text += f" · clock ×{self.bench.clock.speed:g}"
         return text
 
     def _update_bench_state(self) -> None:
-        self.bench_label.setText(self.bench_state_text())
+        if hasattr(self, "bench_label"):
+            self.bench_label.setText(self.bench_state_text())
 
     def connect_role(self, role: str) -> None:
         dock = self.docks[role]
@@ -251,191 +311,194 @@ class MainWindow(QMainWindow):
             instrument = self.bench.connect(role)
         except Exception as exc:  # noqa: BLE001 - shown in the dock, the window stays usable
             dock.set_instrument(None, emulated=emulated, error=str(exc))
-            self.activity_label.setText(f"Could not connect the {dock.windowTitle().lower()}: {exc}")
+            self.say(f"Could not connect the {dock.windowTitle().lower()}: {exc}")
         else:
             dock.set_instrument(instrument, emulated=emulated)
         self._update_bench_state()
 
     def disconnect_role(self, role: str) -> None:
         dock = self.docks[role]
-        if self.runner is not None:
-            self.activity_label.setText("A run is using the instruments; abort it before disconnecting.")
+        if self.session.is_running:
+            self.say("A run is using the instruments; abort it before disconnecting.")
             return
-        self.monitor.set_paused(True)
+        monitor = self.session.monitor
+        if monitor is not None:
+            monitor.pause()  # returns once a reading under way has finished
         try:
             self.bench.disconnect(role)
         except Exception as exc:  # noqa: BLE001
-            self.activity_label.setText(f"Disconnecting the {dock.windowTitle().lower()} reported: {exc}")
+            self.say(f"Disconnecting the {dock.windowTitle().lower()} reported: {exc}")
         finally:
-            self.monitor.set_paused(False)
+            if monitor is not None:
+                monitor.resume()
         dock.set_instrument(None, emulated=self.bench.config.roles[role].emulated)
         self._update_bench_state()
 
     def _show_readings(self, role: str, values: dict) -> None:
-        if role == "galvanostat" and "current_a" in values:
-            values = dict(values, current_density_mA_cm2=values["current_a"] * 1e3 / self.sample.area_cm2)
+        if role == "stage" and "temperature_c" in values and "time_s" in values:
+            setpoint = values.get("setpoint_c", math.nan)
+            self.temperature.append(values["time_s"], values["temperature_c"], setpoint)
         self.docks[role].show_readings(values)
 
     def _show_instrument_failure(self, role: str, message: str) -> None:
-        self.activity_label.setText(f"{self.docks[role].windowTitle()}: {message}")
+        self.say(f"{self.docks[role].windowTitle()}: {message}")
 
     # --- runs ----------------------------------------------------------------------------------
-    def start_run(self, procedure) -> Runner | None:
-        """Run a procedure on the bench's cell as a stored run; refuse while another run is active."""
-        if self.runner is not None:
-            QMessageBox.information(self, "A run is active",
-                                    "A run is already using the bench. Wait for it to end or abort it.")
-            return None
+    def start_run(self, procedure):
+        """Ask the session to run a procedure on the cell; say why when it refuses."""
         try:
-            runner = Runner(procedure, self.bench, self.sample, self.store)
-        except Exception as exc:  # noqa: BLE001 - e.g. a role disconnected
-            self.activity_label.setText(f"Cannot start: {exc}")
+            return self.session.start_run(procedure)
+        except RunRefused as exc:
+            QMessageBox.information(self, "The run cannot start", str(exc))
+            self.say(str(exc))
             return None
-        self.attach_runner(runner)
-        runner.start()
-        return runner
 
-    def attach_runner(self, runner: Runner) -> None:
-        """Follow a run (started here or by the wizard): live plots, status, monitor paused."""
+    def _run_started(self, runner) -> None:
+        """Follow a run (started here or by the wizard): live plots, status, controls locked."""
         self.runner = runner
-        runner.subscribe(self.bridge.listener)
-        self.monitor.set_paused(True)
         self._run_started_wall = time.time()
         kind = runner.procedure.kind
-        if kind in ("impedance_sweep", "ccd", "sequence"):
-            for plot in (self.nyquist, self.bode):
-                if LIVE in plot.spectrum_names:
-                    plot.remove_spectrum(LIVE)
-            self.fit_panel.clear()
-            self.fit_panel.spectrum_name = LIVE
         if runner.procedure.uses_galvanostat:
             self.cycling.clear()
             self.tabs.setCurrentIndex(1)
         elif kind == "temperature_step":
-            self.temperature.clear()
             self.tabs.setCurrentIndex(2)
         else:
             self.tabs.setCurrentIndex(0)
         self._set_running(True)
         self._steps = [s.get("label") or self._step_text(s) for s in runner.plan.steps]
-        self.activity_label.setText(f"Running {runner.procedure.label} on {runner.sample.name} since "
-                                    f"{time.strftime('%H:%M:%S')}")
+        self.progress_bar.setValue(0)
+        self.progress_label.setText(f"{duration_text(runner.plan.total_duration_s)} left")
+        self._state_text("Running")
+        self.say(f"{runner.procedure.label} on {runner.sample.name} since {time.strftime('%H:%M:%S')}")
 
     @staticmethod
     def _step_text(step: dict) -> str:
         if "current_density_mA_cm2" in step:
-            return f"{step['current_density_mA_cm2']:g} mA/cm2"
-        return str(step.get("kind", "step"))
+            return f"{step['current_density_mA_cm2']:g} mA/cm²"
+        return str(step.get("kind", "step")).replace("_", " ")
 
     def _set_running(self, running: bool) -> None:
         self.abort_action.setEnabled(running)
         self.pause_action.setEnabled(running)
         self.pause_action.setText("Pause")
-        self.wizard_action.setEnabled(not running)
-        self.cell_action.setEnabled(not running)
+        for action in (self.wizard_action, self.cell_action, self.replace_action):
+            action.setEnabled(not running)
         for control in self.controls.values():
             control.setEnabled(not running)
-        self.progress_bar.setVisible(running)
+        for widget in (self.progress_bar, self.progress_label, self.run_state_label):
+            widget.setVisible(running)
+
+    def _state_text(self, text: str, colour: str = "#1565c0") -> None:
+        self.run_state_label.setText(text)
+        self.run_state_label.setStyleSheet(f"font-weight: bold; color: {colour};")
 
     def toggle_pause(self) -> None:
-        if self.runner is None:
-            return
-        if self.runner.state == "paused":
-            self.runner.resume()
-        else:
-            self.runner.pause()
+        self.session.toggle_pause()
 
     def abort_run(self) -> None:
-        if self.runner is not None:
-            self.runner.abort("aborted by the user")
+        self.session.abort("aborted by the user")
 
     def _points(self, kind: str, points: list) -> None:
-        run_id = points[-1].run_id
         if kind == "impedance":
             f = np.fromiter((p.values["frequency_hz"] for p in points), float, len(points))
             zr = np.fromiter((p.values["z_real_ohm"] for p in points), float, len(points))
             zi = np.fromiter((p.values["z_imag_ohm"] for p in points), float, len(points))
-            self.nyquist.add_point(f, zr, zi)
-            self.bode.add_point(f, zr, zi)
-            self._spectrum_run[LIVE] = run_id
-            for point in points:
-                self.fit_panel.add_point(point.values["frequency_hz"], point.values["z_real_ohm"],
-                                         point.values["z_imag_ohm"])
+            for plot in (self.nyquist, self.bode):
+                if LIVE not in plot.spectrum_names:
+                    plot.set_spectrum(LIVE, [], [], [])
+                plot.add_point(f, zr, zi)
+            self.fit_panel.points_arrived()
         elif kind == "cycling":
             t = np.fromiter((p.time_s for p in points), float, len(points))
             v = np.fromiter((p.values["voltage_v"] for p in points), float, len(points))
             j = np.fromiter((p.values["current_density_mA_cm2"] for p in points), float, len(points))
             self.cycling.append(t, v, j)
-            last = points[-1].values
-            self.docks["galvanostat"].show_readings({
-                "voltage_v": last["voltage_v"], "current_a": last["current_a"],
-                "current_density_mA_cm2": last["current_density_mA_cm2"]})
-        elif kind == "temperature":
-            t = np.fromiter((p.time_s for p in points), float, len(points))
-            temp = np.fromiter((p.values["temperature_c"] for p in points), float, len(points))
-            setpoint = np.fromiter((p.values["setpoint_c"] for p in points), float, len(points))
-            self.temperature.append(t, temp, setpoint)
-            self.docks["stage"].show_readings({"temperature_c": float(temp[-1])})
 
     def _progress(self, progress) -> None:
         self.progress_bar.setValue(int(1000 * progress.fraction))
-        self.progress_bar.setFormat(f"%p% · {duration_text(progress.remaining_s)} left")
+        self.progress_label.setText(f"{progress.fraction:.0%} · {duration_text(progress.remaining_s)} left")
 
     def _step(self, event) -> None:
         upcoming = ""
-        if self.runner is not None and 0 <= event.step + 1 < len(self._steps):
+        if 0 <= event.step + 1 < len(self._steps):
             upcoming = f" · next: {self._steps[event.step + 1]}"
         since = time.strftime("%H:%M:%S", time.localtime(self._run_started_wall))
-        self.activity_label.setText(f"{self.runner.procedure.label if self.runner else 'Run'} since {since} · "
-                                    f"step {event.step + 1}: {event.label}{upcoming}")
+        label = self.runner.procedure.label if self.runner is not None else "Run"
+        self.say(f"{label} since {since} · step {event.step + 1} of {len(self._steps)}: {event.label}{upcoming}")
 
     def _safety(self, event) -> None:
         self.cycling.mark_event(event.time_s, event.criterion.replace("_", " "))
-        self.activity_label.setText(f"{event.criterion.replace('_', ' ')} at {event.current_density_mA_cm2:g} "
-                                    f"mA/cm²: current switched off")
+        self._state_text("Short: current off", "#c62828")
+        self.say(safety_text(event))
 
-    def _state(self, state: str) -> None:
+    def _state(self, event) -> None:
+        state = event.state
         self.pause_action.setText("Resume" if state == "paused" else "Pause")
+        if state == "paused":
+            self._state_text("Paused: current off", "#ef6c00")
+            if event.time_s is not None and self.runner is not None and self.runner.procedure.uses_galvanostat:
+                self.cycling.mark_pause(event.time_s)
+        elif state == "running":
+            if self.run_state_label.text().startswith("Paused"):
+                if event.time_s is not None and self.runner is not None and self.runner.procedure.uses_galvanostat:
+                    self.cycling.mark_resume(event.time_s)
+            self._state_text("Running")
+        elif state == "stopping":
+            self._state_text("Stopping: current off")
 
     def _finished(self, finished) -> None:
         self.runner = None
         self._set_running(False)
-        self.monitor.set_paused(False)
-        text = f"Run {finished.run_id} {finished.status}"
-        if finished.reason:
-            text += f": {finished.reason}"
-        ccd = finished.result.get("critical_current_density_mA_cm2")
-        if ccd is not None:
-            text += f" · CCD {ccd:g} mA/cm²"
-        self.activity_label.setText(text)
+        self.say(finished_text(finished))
         self.history.refresh()
+
+    # --- the spectrum and its fit ----------------------------------------------------------------
+    def _show_spectrum(self, spectrum) -> None:
+        """A new spectrum is being looked at: a live sweep began, or a run was opened."""
+        for plot in (self.nyquist, self.bode):
+            if LIVE in plot.spectrum_names:
+                plot.remove_spectrum(LIVE)
+            plot.clear_fit()
+        self.residuals.clear()
+        if spectrum is not None and not spectrum.live:
+            for plot in (self.nyquist, self.bode):
+                plot.set_spectrum(spectrum.name, spectrum.frequency_hz, spectrum.z.real, spectrum.z.imag)
+        self._normalisation_changed(self.normalise.isChecked())
+
+    def _show_analysis(self, analysis) -> None:
+        spectrum = self.session.spectrum
+        if analysis is None or spectrum is None:
+            return
+        fit = analysis.fit
+        f = spectrum.frequency_hz
+        f_dense = np.logspace(np.log10(f.min()), np.log10(f.max()), 300)
+        z = fit.predict(f_dense)
+        if spectrum.name in self.nyquist.spectrum_names:
+            self.nyquist.set_fit(spectrum.name, f_dense, z.real, z.imag)
+            self.bode.set_fit(spectrum.name, f_dense, z.real, z.imag)
+        self.residuals.set_residuals(fit.frequency_hz, 100 * fit.residuals_real, 100 * fit.residuals_imag)
 
     # --- the wizard, history, comparison --------------------------------------------------------
     def open_ccd_wizard(self) -> CCDWizard | None:
-        if self.runner is not None:
-            self.activity_label.setText("A run is active; the CCD wizard opens once it has ended.")
+        if self.session.is_running:
+            self.say("A run is active; the CCD wizard opens once it has ended.")
             return None
-        wizard = CCDWizard(self.bench, self.store, settings=self.settings, parent=self)
-        wizard.run_started.connect(self.attach_runner)
+        wizard = CCDWizard(self.session, bridge=self.bridge, settings=self.settings, parent=self)
         wizard.setAttribute(Qt.WA_DeleteOnClose)
         wizard.show()
         self.wizard = wizard
         return wizard
 
     def open_run(self, run_id: int) -> None:
-        """Show a stored run in the plots (and its spectrum in the fit panel)."""
-        record = self.store.run(run_id)
+        """Show a stored run in the plots (its spectrum becomes the one the fit panel fits)."""
+        try:
+            record = self.session.open_run(run_id)
+        except (ValueError, RuntimeError) as exc:
+            self.say(str(exc))
+            return
         kinds = self.store.point_kinds(run_id)
-        name = f"run {run_id}: {record.sample_name}"
         if kinds.get("impedance"):
-            data = self.store.points(run_id, "impedance")
-            self.nyquist.set_spectrum(name, data["frequency_hz"], data["z_real_ohm"], data["z_imag_ohm"])
-            self.bode.set_spectrum(name, data["frequency_hz"], data["z_real_ohm"], data["z_imag_ohm"])
-            self.fit_panel.set_spectrum(*self.store.spectrum(run_id))
-            if record.area_cm2:
-                self.fit_panel.set_area_cm2(record.area_cm2)
-            self.fit_panel.spectrum_name = name
-            self._spectrum_run[name] = run_id
             self.tabs.setCurrentIndex(0)
         if kinds.get("cycling"):
             data = self.store.points(run_id, "cycling")
@@ -445,13 +508,9 @@ class MainWindow(QMainWindow):
                 self.cycling.mark_event(event["time_s"], event["criterion"].replace("_", " "))
             if not kinds.get("impedance"):
                 self.tabs.setCurrentIndex(1)
-        if kinds.get("temperature"):
-            data = self.store.points(run_id, "temperature")
-            self.temperature.clear()
-            self.temperature.append(data["time_s"], data["temperature_c"], data["setpoint_c"])
-            if len(kinds) == 1:
-                self.tabs.setCurrentIndex(2)
-        self.activity_label.setText(f"Opened run {run_id} ({record.kind}, {record.status}) of {record.sample_name}")
+        if kinds.get("temperature") and len(kinds) == 1:
+            self.tabs.setCurrentIndex(2)
+        self.say(f"Opened run {run_id} ({record.kind}, {record.status}) of {record.sample_name}")
 
     def compare_runs(self, run_ids: list[int]) -> CompareDialog:
         dialog = CompareDialog(self.store, run_ids, self)
@@ -465,24 +524,6 @@ class MainWindow(QMainWindow):
         self.series_dialog = dialog
         return dialog
 
-    def _show_fit(self, analysis) -> None:
-        name = getattr(self.fit_panel, "spectrum_name", LIVE)
-        fit = analysis.fit
-        f = self.fit_panel.frequency_hz
-        f_dense = np.logspace(np.log10(f.min()), np.log10(f.max()), 300)
-        z = fit.predict(f_dense)
-        if name in self.nyquist.spectrum_names:
-            self.nyquist.set_fit(name, f_dense, z.real, z.imag)
-            self.bode.set_fit(name, f_dense, z.real, z.imag)
-        self.residuals.set_residuals(f, 100 * fit.residuals_real, 100 * fit.residuals_imag)
-        run_id = self._spectrum_run.get(name)
-        if run_id is not None:
-            notes = ""
-            if analysis.r_interface_ohm_cm2 is not None:
-                notes = f"r_interface_ohm_cm2={analysis.r_interface_ohm_cm2:.6g}"
-            self.store.add_fit(run_id, str(fit.circuit), fit.values, errors=fit.stderr,
-                               chi_square=fit.chi_square, notes=notes)
-
     # --- export --------------------------------------------------------------------------------
     def current_plots(self) -> list:
         index = self.tabs.currentIndex()
@@ -491,14 +532,14 @@ class MainWindow(QMainWindow):
     def export_plot(self, path: str | None = None, plot=None) -> Path | None:
         plots = [plot] if plot is not None else self.current_plots()
         if not plots:
-            self.activity_label.setText("The run history has no plot to export; open a run first.")
+            self.say("The run history has no plot to export; open a run first.")
             return None
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
             if not path:
                 return None
         plots[0].export(path)
-        self.activity_label.setText(f"Plot written to {path}")
+        self.say(f"Plot written to {path}")
         return Path(path)
 
     # --- layout memory -----------------------------------------------------------------------
@@ -512,14 +553,11 @@ class MainWindow(QMainWindow):
         self.normalise.setChecked(self.settings.value("window/normalise", "false") == "true")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        if self.runner is not None:
-            self.runner.abort("the window was closed")
-            self.runner.wait(10)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/normalise", "true" if self.normalise.isChecked() else "false")
+        self.session.close()  # aborts an active run (output off) and stops the monitor
         self.bridge.stop()
-        self.monitor.stop()
         try:
             self.bench.close()
         finally:

@@ -46,10 +46,14 @@ class SeriesDialog(QDialog):
             if record.temperature_c is None:
                 self.skipped.append(f"run {run_id}: no temperature recorded")
                 continue
+            if not record.area_cm2:
+                self.skipped.append(f"run {run_id}: no electrode area recorded")
+                continue
             spectra.append((f, z))
-            meta.append((run_id, record.temperature_c, record.area_cm2 or 0.5675))
-        area = meta[0][2] if meta else 0.5675
-        analyses = fit_series(spectra, self.circuit, area_cm2=area) if spectra else []
+            meta.append((run_id, record.temperature_c, record.area_cm2))
+        # each spectrum with the area of the sample it was measured on
+        analyses = [fit_series([spectrum], self.circuit, area_cm2=m[2])[0] for spectrum, m in zip(spectra, meta,
+                                                                                                 strict=True)]
         self.rows = [(*m, a) for m, a in zip(meta, analyses, strict=True)]
         self.rows.sort(key=lambda row: row[1])
         names = list(analyses[0].fit.values) if analyses else []

@@ -20,6 +20,7 @@ failed, 2 bad input (nothing started), 3 the bench could not be opened.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -191,23 +192,31 @@ def _run(args) -> int:
         raise CliError(f"{exc}\nNothing was started.") from None
     except Exception as exc:  # noqa: BLE001 - say what failed, no traceback
         raise CliError(f"cannot open the bench: {type(exc).__name__}: {exc}", EXIT_NO_BENCH) from None
-    from workbench.runner import Runner
+    from workbench.session import RunRefused, Session
 
     try:
         procedure = protocol.procedure()
-        runner = Runner(procedure, bench, protocol.sample, store, criteria=protocol.criteria)
+        sample = protocol.sample
+        if args.cell and cell != sample.surface_state:
+            # the run is stored under the surface state that was measured
+            sample = dataclasses.replace(sample, surface_state=cell)
+        session = Session(bench, store, sample=sample)
         speed = getattr(bench.clock, "speed", 1.0)
+        listeners = []
         if not args.quiet:
             print(
-                f"run: {protocol.sample.name} ({protocol.sample.surface_state}), "
-                f"{runner.plan.describe().splitlines()[0]}; store {store.path}",
+                f"run: {sample.name} ({sample.surface_state}), "
+                f"{procedure.plan(sample).describe().splitlines()[0]}; store {store.path}",
                 file=sys.stderr,
             )
-            runner.subscribe(_ProgressBar(speed))
+            listeners.append(_ProgressBar(speed))
         if args.echo_points:
-            runner.subscribe(_echo_point)
+            listeners.append(_echo_point)
         t0 = time.perf_counter()
-        finished = runner.run_blocking()
+        try:
+            finished = session.run_blocking(procedure, criteria=protocol.criteria, listeners=listeners)
+        except RunRefused as exc:
+            raise CliError(f"{exc}\nNothing was started.", EXIT_RUN_FAILED) from None
         wall_s = time.perf_counter() - t0
     finally:
         try:

@@ -38,9 +38,11 @@ class RunStarted(Event):
 
 @dataclass(frozen=True)
 class StateChanged(Event):
-    """``state`` is one of idle, running, paused, stopping, finished."""
+    """``state`` is one of idle, running, paused, stopping, finished; ``time_s`` is when (bench-clock
+    seconds since the run started, as the points' ``time_s``), None before the run's clock starts."""
 
     state: str
+    time_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ class Runner:
         generator = None
         try:
             self._emit(RunStarted(self.run_id, self.procedure.kind, self.sample.name, self.plan.to_dict()))
-            self._emit(StateChanged("running"))
+            self._emit(StateChanged("running", ctx.now()))
             generator = self.procedure.run(ctx)
             for item in generator:
                 self._handle(item)
@@ -358,7 +358,7 @@ class Runner:
     def _set_state(self, state: str, emit: bool = True) -> None:
         self.state = state
         if emit:
-            self._emit(StateChanged(state))
+            self._emit(StateChanged(state, self.ctx.now() if self.ctx is not None else None))
 
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners):

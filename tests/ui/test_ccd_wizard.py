@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QWizard
 from instruments.bench import Bench
 from instruments.clock import ManualClock
 from ui.ccd_wizard import CCDWizard
+from workbench.session import Session
 from workbench.store import Store
 
 
@@ -13,7 +14,7 @@ from workbench.store import Store
 def wizard(qtbot, settings, tmp_path):
     bench = Bench.from_config(clock=ManualClock())
     store = Store(tmp_path / "workspace.sqlite")
-    wizard = CCDWizard(bench, store, settings=settings)
+    wizard = CCDWizard(Session(bench, store), settings=settings)
     qtbot.addWidget(wizard)
     wizard.show()
     yield wizard
@@ -111,12 +112,13 @@ def test_protocol_values_are_remembered(qtbot, settings, tmp_path):
     bench = Bench.from_config(clock=ManualClock())
     store = Store(tmp_path / "w.sqlite")
     try:
-        first = CCDWizard(bench, store, settings=settings)
+        session = Session(bench, store)
+        first = CCDWizard(session, settings=settings)
         first.protocol_page.mode.setCurrentText("Constant dwell")
         first.protocol_page.dwell.setText("900")
         first.safety_page.sweep_before.setChecked(False)
         first.close()
-        second = CCDWizard(bench, store, settings=settings)
+        second = CCDWizard(session, settings=settings)
         assert second.protocol_page.mode.currentText() == "Constant dwell"
         assert second.protocol_page.dwell.text() == "900"
         assert not second.safety_page.sweep_before.isChecked()

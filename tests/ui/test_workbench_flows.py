@@ -68,7 +68,7 @@ def test_sweep_control_fills_nyquist_live_and_fits(window, qtbot):
     assert window.nyquist.spectrum(LIVE).fit is not None
     assert analysis.fit.values["R1"] == pytest.approx(cell["r_gb_ohm"] if "r_gb_ohm" in cell else
                                                      analysis.fit.values["R1"], rel=0.1)
-    fits = window.store.fits(window._spectrum_run[LIVE])
+    fits = window.store.fits(window.session.spectrum.run_id)
     assert fits and fits[-1]["circuit"] == "R0-L0-p(R1,CPE1)"
 
 

@@ -3,10 +3,14 @@
 Two x-linked plots share the time axis: voltage (V) on top, current density (mA/cm²) below. Data arrive
 through `append` (scalars or arrays), which only stores them; the display timer redraws at ~30 Hz from a
 peak-decimated view of the visible range, so hours of data (ten million points) stay fluid. Events such as
-a short circuit are marked with `mark_event`; `zoom_to` shows a time window.
+a short circuit are marked with `mark_event`; `zoom_to` shows a time window. A pause (`mark_pause`, then
+`mark_resume`) is drawn as what it is: no voltage (a gap: the source is off, nothing is measured) and zero
+current.
 """
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtWidgets import QWidget
 
@@ -34,3 +38,18 @@ class CyclingPlot(LiveTimeSeries):
         Time must not go backwards (ValueError).
         """
         self._append(time_s, voltage_v, current_density_mA_cm2)
+
+    def mark_pause(self, time_s: float) -> None:
+        """The current was switched off at ``time_s``: the voltage stops, the current drops to zero."""
+        n = len(self.buffer)
+        if n and time_s < self.buffer.x[-1]:
+            time_s = float(self.buffer.x[-1])
+        last_j = float(self.buffer.y(CURRENT_DENSITY)[-1]) if n else 0.0
+        self._append([time_s, time_s], [math.nan, math.nan], [last_j, 0.0])
+
+    def mark_resume(self, time_s: float) -> None:
+        """The current is on again from ``time_s``: zero current up to then, a gap in the voltage."""
+        n = len(self.buffer)
+        if n and time_s < self.buffer.x[-1]:
+            time_s = float(self.buffer.x[-1])
+        self._append(time_s, math.nan, 0.0)

@@ -1,0 +1,197 @@
+"""The session model, without Qt: one active run, the sample's area everywhere, the spectrum being looked
+at and its analysis, the last readings of each role, and the events the window listens to."""
+
+import threading
+import time
+
+import pytest
+
+from instruments.bench import Bench
+from instruments.clock import AcceleratedClock, ManualClock
+from workbench.cell import Sample
+from workbench.events import RunFinished, SafetyEvent
+from workbench.monitor import BenchMonitor
+from workbench.procedures import ImpedanceSweep, ImpedanceSweepParameters
+from workbench.procedures.hold import GalvanostaticHold
+from workbench.session import LIVE, RunRefused, Session, finished_text, safety_text
+from workbench.store import Store
+
+
+@pytest.fixture
+def make_session(tmp_path):
+    made = []
+
+    def make(cell="as sintered", clock=None, sample=None):
+        bench = Bench.from_config(clock=clock or ManualClock(), cell=cell)
+        session = Session(bench, Store(tmp_path / f"w{len(made)}.sqlite"), sample=sample)
+        made.append(session)
+        return session
+
+    yield make
+    for session in made:
+        session.close()
+        session.bench.close()
+        session.store.close()
+
+
+def record(emitter):
+    seen = []
+    emitter.connect(seen.append)
+    return seen
+
+
+def test_a_second_run_is_refused_while_one_is_active(make_session):
+    session = make_session(clock=AcceleratedClock(50))
+    runner = session.start_run(ImpedanceSweep())
+    assert session.is_running and session.runner is runner
+    with pytest.raises(RunRefused, match="already using the bench"):
+        session.start_run(ImpedanceSweep())
+    with pytest.raises(RunRefused, match="cannot change"):
+        session.set_sample(Sample.paper("dry500"))
+    session.abort("enough")
+    finished = session.wait(10)
+    assert finished.status == "aborted"
+    assert not session.is_running
+    second = session.start_run(ImpedanceSweep(ImpedanceSweepParameters(stop_frequency_hz=1e5)))
+    assert session.wait(30).status == "completed"
+    assert second.run_id != runner.run_id
+
+
+def test_events_tell_the_run_from_start_to_finish(make_session):
+    session = make_session()
+    started = record(session.events.run_started)
+    events = record(session.events.run_event)
+    finished = record(session.events.run_finished)
+    runner = session.start_run(ImpedanceSweep())
+    session.wait(30)
+    assert started == [runner]
+    assert isinstance(events[-1], RunFinished)
+    assert finished == [events[-1]]
+    assert sum(1 for e in events if getattr(e, "kind", None) == "impedance") == 129
+    assert finished_text(finished[0]) == f"Run {runner.run_id} completed"
+
+
+def test_the_sweep_becomes_the_spectrum_and_its_fit_is_kept(make_session):
+    session = make_session("EtOH500", sample=Sample("NZSP-03", "EtOH500", 1.70, 8.5))
+    spectra = record(session.events.spectrum_changed)
+    analyses = record(session.events.analysis_changed)
+    runner = session.start_run(ImpedanceSweep())
+    session.wait(30)
+    spectrum = session.spectrum
+    assert spectrum.name == LIVE and spectrum.live and spectrum.run_id == runner.run_id
+    assert spectrum.n_points == 129
+    assert spectrum.area_cm2 == pytest.approx(session.sample.area_cm2)
+    assert spectrum.sample_name == "NZSP-03"
+    assert len(spectra) == 1 and spectra[0].run_id == runner.run_id
+    analysis = session.analyse("R0-L0-p(R1,CPE1)-p(R2,CPE2)")
+    assert analyses[-1] is analysis and session.analysis is analysis
+    assert analysis.area_cm2 == pytest.approx(session.area_cm2)
+    assert analysis.r_interface_ohm_cm2 == pytest.approx(session.bench.cell.r_interface_ohm_cm2, rel=0.1)
+    fits = session.store.fits(runner.run_id)
+    assert fits and fits[-1]["circuit"] == "R0-L0-p(R1,CPE1)-p(R2,CPE2)"
+    # a new sweep clears the analysis of the old spectrum
+    session.start_run(ImpedanceSweep())
+    session.wait(30)
+    assert session.analysis is None and analyses[-1] is None
+    assert session.spectrum.run_id != runner.run_id
+
+
+def test_an_opened_run_uses_the_area_it_was_measured_with(make_session):
+    session = make_session(sample=Sample("big", "as sintered", 1.70, 12.0))
+    runner = session.start_run(ImpedanceSweep())
+    session.wait(30)
+    session.analyse("R0-L0-p(R1,CPE1)")
+    session.set_sample(Sample("small", "as sintered", 1.70, 6.0))
+    session.open_run(runner.run_id)
+    spectrum = session.spectrum
+    assert spectrum.name == f"run {runner.run_id}: big" and not spectrum.live
+    assert spectrum.area_cm2 == pytest.approx(Sample("big", "as sintered", 1.7, 12.0).area_cm2)
+    assert session.analysis is None, "opening a run clears the previous analysis"
+    assert session.analyse("R0-L0-p(R1,CPE1)").area_cm2 == pytest.approx(spectrum.area_cm2)
+    with pytest.raises(ValueError, match="No spectrum"):
+        make_session().analyse("R0-p(R1,CPE1)")
+
+
+def test_readings_use_the_sample_area_and_say_when_the_output_is_off(make_session):
+    sample = Sample("wide", "as sintered", 1.70, 10.0)
+    session = make_session(sample=sample)
+    readings = record(session.events.readings_changed)
+    session.start_run(GalvanostaticHold(current_density_mA_cm2=1.0, duration_s=30, direction="strip",
+                                        sample_period_s=5))
+    session.wait(30)
+    on = [values for role, values in readings if role == "galvanostat" and values.get("output") == "on"]
+    assert on, "the run's points are the cycler's readings"
+    assert on[-1]["current_a"] == pytest.approx(sample.current_a(1.0), rel=1e-3)
+    assert on[-1]["current_density_mA_cm2"] == pytest.approx(1.0, rel=1e-3)
+    assert session.readings["galvanostat"]["output"] == "off", "after the run the output is off"
+    assert "current_a" not in session.readings["galvanostat"]
+
+
+def test_the_monitor_reads_every_role_and_the_stage_trace_has_times(make_session):
+    session = make_session(clock=AcceleratedClock(10))
+    readings = record(session.events.readings_changed)
+    monitor = session.start_monitor(interval_s=0.05)
+    deadline = time.monotonic() + 5
+    while sum(1 for role, _ in readings if role == "stage") < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stage = [values for role, values in readings if role == "stage"]
+    assert len(stage) >= 3
+    assert stage[-1]["temperature_c"] == pytest.approx(25, abs=1)
+    assert stage[-1]["time_s"] > stage[0]["time_s"]
+    assert session.readings["galvanostat"] == {"output": "off", "time_s": pytest.approx(
+        session.readings["galvanostat"]["time_s"])}
+    session.close()
+    assert not monitor.is_running()
+
+
+class _SlowStage:
+    """A stage whose reading takes a while; counts readings in progress."""
+
+    def __init__(self):
+        self.busy = threading.Event()
+        self.reads = 0
+
+    def read_temperature_c(self):
+        self.busy.set()
+        time.sleep(0.2)
+        self.reads += 1
+        self.busy.clear()
+        return 25.0
+
+
+class _Bench:
+    def __init__(self, stage):
+        self.stage = stage
+
+    def roles(self):
+        return [("stage", "Temperature stage", self.stage)]
+
+
+def test_pausing_the_monitor_waits_for_the_poll_under_way(monkeypatch):
+    from instruments.roles import TemperatureController
+
+    TemperatureController.register(_SlowStage)
+    stage = _SlowStage()
+    monitor = BenchMonitor(_Bench(stage), lambda role, values: None, interval_s=0.01)
+    monitor.start()
+    try:
+        assert stage.busy.wait(2), "the monitor started a poll"
+        monitor.pause()
+        assert not stage.busy.is_set(), "pause() returned while a reading was still under way"
+        reads = stage.reads
+        time.sleep(0.3)
+        assert stage.reads == reads, "nothing is read while paused"
+        monitor.resume()
+        deadline = time.monotonic() + 2
+        while stage.reads == reads and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stage.reads > reads
+    finally:
+        monitor.stop()
+
+
+def test_the_short_is_said_in_one_place():
+    event = SafetyEvent("hard_short", 100.0, -9.5, 37, 18, "R fell to 2 % of its start")
+    assert safety_text(event) == ("hard short at 9.5 mA/cm² (plating, half-cycle 37): current switched off")
+    finished = RunFinished(4, "shorted", "hard short", {"critical_current_density_mA_cm2": 9.5})
+    assert finished_text(finished) == "Run 4 shorted: hard short · CCD 9.5 mA/cm²"

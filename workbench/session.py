@@ -1,0 +1,425 @@
+"""What is the state of a working session? The bench, the store, the sample on the bench, the one active
+run, the spectrum being looked at and its latest analysis, and the last readings of each role.
+
+The window, its docks, the fit panel, the CCD wizard and the command line are clients of one ``Session``:
+they change it through its methods and show what its events say. It is plain Python (no Qt), so what the
+window shows is testable without a window. It is also the one place where a run is started::
+
+    session = Session(bench, store, sample=Sample.paper("EtOH500"))
+    session.events.run_finished.connect(lambda finished: print(finished.status))
+    runner = session.start_run(ImpedanceSweep())      # RunRefused while another run is active
+    session.wait()
+    analysis = session.analyse("R0-L0-p(R1,CPE1)-p(R2,CPE2)")
+
+Events (``session.events.<name>.connect(callback)``; each callback receives one value):
+
+=================== =========================================================== ====================
+event               value                                                       emitted on
+=================== =========================================================== ====================
+sample_changed      the new ``Sample`` (``session.cell_description`` follows)   the caller's thread
+run_started         the ``Runner``                                              the caller's thread
+run_event           every event of the active run (``DataPoint``, ``Progress``,  the run's worker
+                    ``StepStarted``, ``StateChanged``, ``SafetyEvent``, ...)
+run_finished        the ``RunFinished`` (the session is idle again)             the run's worker
+spectrum_changed    the new ``Spectrum`` (a new live sweep began, a run opened) caller or worker
+analysis_changed    the new ``SpectrumAnalysis``, or None when it was cleared   the caller's thread
+readings_changed    ``(role, values)``; ``session.readings[role]`` is the same   monitor or worker
+instrument_failed   ``(role, message)``: the monitor could not read a role      monitor
+=================== =========================================================== ====================
+
+Events from the worker or monitor threads must be marshalled by a GUI before it touches a widget
+(``ui/session_bridge.py`` does that for the window).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.cell import Sample
+from workbench.events import DataPoint, Event, RunFinished, SafetyEvent, StateChanged
+from workbench.store import Store
+
+LIVE = "live"
+
+
+class RunRefused(RuntimeError):
+    """A run cannot start now (another run is active, a role is missing); the message says why."""
+
+
+class Emitter:
+    """One named event: ``connect(callback)`` returns a function that disconnects it again."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._callbacks: list[Callable[[Any], None]] = []
+        self._lock = threading.Lock()
+
+    def connect(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        with self._lock:
+            self._callbacks.append(callback)
+        return lambda: self.disconnect(callback)
+
+    def disconnect(self, callback: Callable[[Any], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def emit(self, value: Any = None) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback(value)
+
+    def __repr__(self) -> str:
+        return f"<Emitter {self.name} ({len(self._callbacks)} connected)>"
+
+
+class SessionEvents:
+    """The session's events, by name (see the module docstring)."""
+
+    NAMES = ("sample_changed", "run_started", "run_event", "run_finished", "spectrum_changed",
+             "analysis_changed", "readings_changed", "instrument_failed")
+
+    def __init__(self) -> None:
+        for name in self.NAMES:
+            setattr(self, name, Emitter(name))
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """An impedance spectrum being looked at: the live sweep or one opened from the store.
+
+    ``area_cm2`` is the electrode area of the sample it was measured on (for Ohm cm2); ``run_id`` is the
+    stored run it belongs to (None for a spectrum not in the store).
+    """
+
+    name: str
+    frequency_hz: np.ndarray
+    z: np.ndarray
+    area_cm2: float
+    sample_name: str = ""
+    surface_state: str = ""
+    run_id: int | None = None
+    live: bool = False
+
+    @property
+    def n_points(self) -> int:
+        return int(self.frequency_hz.size)
+
+
+def safety_text(event: SafetyEvent) -> str:
+    """The one line that says what the short-circuit detector (or a limit) did."""
+    j = event.current_density_mA_cm2
+    direction = "plating" if j < 0 else "stripping"
+    return (f"{event.criterion.replace('_', ' ')} at {abs(j):g} mA/cm² ({direction}, half-cycle "
+            f"{event.half_cycle}): current switched off")
+
+
+def finished_text(finished: RunFinished) -> str:
+    """The one line that says how a run ended, with its key result."""
+    text = f"Run {finished.run_id} {finished.status}"
+    if finished.reason:
+        text += f": {finished.reason}"
+    ccd = finished.result.get("critical_current_density_mA_cm2") if finished.result else None
+    if ccd is not None:
+        text += f" · CCD {ccd:g} mA/cm²"
+    return text
+
+
+@dataclass
+class _Live:
+    """The live sweep's points, gathered on the worker thread."""
+
+    run_id: int
+    sample: Sample
+    frequency_hz: list[float] = field(default_factory=list)
+    z: list[complex] = field(default_factory=list)
+
+
+class Session:
+    """The state of one working session on one bench, and the only place a run is started."""
+
+    def __init__(self, bench: Any, store: Store | None = None, *, sample: Sample | None = None):
+        self.bench = bench
+        self.store = store if store is not None else Store(":memory:")
+        self.events = SessionEvents()
+        self._lock = threading.RLock()
+        self._sample: Sample | None = None
+        self.cell_description: str | None = None
+        self._runner = None
+        self._spectrum: Spectrum | None = None
+        self._live: _Live | None = None
+        self._analysis = None
+        self.readings: dict[str, dict[str, Any]] = {}
+        self.monitor = None
+        clock = getattr(bench, "clock", None)
+        self._t0 = clock.now() if clock is not None else 0.0
+        self.set_sample(sample if sample is not None else self._default_sample())
+
+    def _default_sample(self) -> Sample:
+        cell = getattr(self.bench, "cell", None)
+        state = getattr(cell, "surface_state", None) or "as sintered"
+        return Sample.paper(state, name="NZSP-01")
+
+    # --- the sample ------------------------------------------------------------------------------
+    @property
+    def sample(self) -> Sample:
+        return self._sample
+
+    @property
+    def area_cm2(self) -> float:
+        """The electrode area of the sample on the bench: every current density uses it."""
+        return self._sample.area_cm2
+
+    def set_sample(self, sample: Sample, *, fresh: bool = False) -> None:
+        """Put ``sample`` on the bench. On an emulated bench the emulated twins measure it from now on
+        (a new name is a new cell; ``fresh`` replaces the cell of that name with a new one)."""
+        if not isinstance(sample, Sample):
+            raise TypeError(f"expected a Sample, got {sample!r}")
+        if self.is_running:
+            raise RunRefused("A run is active: the cell cannot change until it has ended.")
+        set_cell = getattr(self.bench, "set_sample_cell", None)
+        if callable(set_cell):
+            set_cell(sample.name, surface_state=sample.surface_state, thickness_cm=sample.thickness_cm,
+                     electrode_diameter_cm=sample.electrode_diameter_mm / 10.0, fresh=fresh)
+        self._sample = sample
+        cell = getattr(self.bench, "cell", None)
+        describe = getattr(cell, "describe", None)
+        self.cell_description = describe() if callable(describe) else None
+        self.events.sample_changed.emit(sample)
+
+    # --- the run -----------------------------------------------------------------------------------
+    @property
+    def runner(self):
+        """The active ``Runner``, or None when the bench is idle."""
+        return self._runner
+
+    @property
+    def is_running(self) -> bool:
+        return self._runner is not None
+
+    def start_run(self, procedure, *, criteria=None, listeners: Iterable[Callable[[Event], None]] = ()):
+        """Start ``procedure`` on the session's sample as a stored run and return its ``Runner``.
+
+        Raises ``RunRefused`` (with a message for the user) while another run is active or when the run
+        cannot be set up. ``listeners`` are subscribed before the first event (the command line's
+        progress bar); windows listen to ``events.run_event`` instead.
+        """
+        from workbench.runner import Runner
+
+        with self._lock:
+            if self._runner is not None:
+                raise RunRefused(f"A run is already using the bench ({self._runner.procedure.label}, run "
+                                 f"{self._runner.run_id}); wait for it to end or abort it.")
+            try:
+                runner = Runner(procedure, self.bench, self._sample, self.store, criteria=criteria)
+            except Exception as exc:  # noqa: BLE001 - said to the user; nothing was sent to an instrument
+                raise RunRefused(f"Cannot start {getattr(procedure, 'label', 'the run')}: {exc}") from exc
+            for listener in listeners:
+                runner.subscribe(listener)
+            runner.subscribe(self._on_run_event)
+            self._runner = runner
+        self.events.run_started.emit(runner)  # before its first event: the views make room for it
+        try:
+            runner.start()
+        except Exception as exc:  # noqa: BLE001 - e.g. the store refused the new run
+            message = f"Cannot start {procedure.label}: {exc}"
+            self._on_run_event(RunFinished(runner.run_id, "failed", message))
+            raise RunRefused(message) from exc
+        return runner
+
+    def run_blocking(self, procedure, *, criteria=None, listeners=()) -> RunFinished:
+        """Start a run and wait for it (the command line); Ctrl-C aborts it, output off, and still returns
+        its ``RunFinished``."""
+        runner = self.start_run(procedure, criteria=criteria, listeners=listeners)
+        try:
+            while runner.wait(0.1) is None:
+                pass
+        except KeyboardInterrupt:
+            runner.abort("interrupted from the keyboard")
+            runner.wait()
+        return runner.finished
+
+    def pause(self) -> None:
+        if self._runner is not None:
+            self._runner.pause()
+
+    def resume(self) -> None:
+        if self._runner is not None:
+            self._runner.resume()
+
+    def toggle_pause(self) -> None:
+        runner = self._runner
+        if runner is None:
+            return
+        if runner.state == "paused":
+            runner.resume()
+        else:
+            runner.pause()
+
+    def abort(self, reason: str = "aborted by the user") -> None:
+        if self._runner is not None:
+            self._runner.abort(reason)
+
+    def wait(self, timeout: float | None = None) -> RunFinished | None:
+        """Block until the active run (if any) has finished; return its ``RunFinished``."""
+        runner = self._runner
+        if runner is None:
+            return None
+        return runner.wait(timeout)
+
+    def _on_run_event(self, event: Event) -> None:
+        """The runner's listener (worker thread): keep the state, then tell the clients."""
+        runner = self._runner
+        if isinstance(event, DataPoint):
+            if event.kind == "impedance":
+                self._live_point(event)
+            elif event.kind == "cycling":
+                v = event.values
+                self._set_readings("galvanostat", {
+                    "output": "on", "voltage_v": v["voltage_v"], "current_a": v["current_a"],
+                    "current_density_mA_cm2": v["current_density_mA_cm2"]})
+            elif event.kind == "temperature":
+                self._set_readings("stage", {"temperature_c": event.values["temperature_c"],
+                                             "setpoint_c": event.values["setpoint_c"]})
+        elif isinstance(event, SafetyEvent) or (isinstance(event, StateChanged) and event.state == "paused"):
+            if runner is not None and runner.procedure.uses_galvanostat:
+                self._set_readings("galvanostat", {"output": "off"})
+        self.events.run_event.emit(event)
+        if isinstance(event, RunFinished):
+            with self._lock:
+                self._runner = None
+            if runner is not None and runner.procedure.uses_galvanostat:
+                self._set_readings("galvanostat", {"output": "off"})
+            self.events.run_finished.emit(event)
+
+    # --- the spectrum and its analysis ---------------------------------------------------------------
+    @property
+    def spectrum(self) -> Spectrum | None:
+        """The spectrum being looked at (a snapshot): the live sweep, or the one opened last."""
+        with self._lock:
+            live = self._live
+            if live is not None and self._spectrum is not None and self._spectrum.live:
+                return Spectrum(LIVE, np.array(live.frequency_hz), np.array(live.z, complex),
+                                live.sample.area_cm2, live.sample.name, live.sample.surface_state,
+                                live.run_id, live=True)
+            return self._spectrum
+
+    @property
+    def analysis(self):
+        """The latest ``SpectrumAnalysis`` of the current spectrum, or None."""
+        return self._analysis
+
+    def _live_point(self, point: DataPoint) -> None:
+        f = point.values["frequency_hz"]
+        z = complex(point.values["z_real_ohm"], point.values["z_imag_ohm"])
+        with self._lock:
+            live = self._live
+            new = live is None or live.run_id != point.run_id or (live.frequency_hz and f >= live.frequency_hz[-1])
+            if new:
+                # a sweep goes from high to low frequency: a frequency that does not fall starts a new one
+                live = self._live = _Live(point.run_id, self._runner.sample if self._runner else self._sample)
+            live.frequency_hz.append(f)
+            live.z.append(z)
+        if new:
+            self._set_spectrum(Spectrum(LIVE, np.array([f]), np.array([z]), live.sample.area_cm2,
+                                        live.sample.name, live.sample.surface_state, point.run_id, live=True))
+
+    def _set_spectrum(self, spectrum: Spectrum | None) -> None:
+        with self._lock:
+            self._spectrum = spectrum
+            if spectrum is None or not spectrum.live:
+                self._live = None
+            self._analysis = None
+        self.events.spectrum_changed.emit(spectrum)
+        self.events.analysis_changed.emit(None)
+
+    def open_run(self, run_id: int):
+        """Look at a stored run: its spectrum (if it has one) becomes the current spectrum. Returns the
+        run's record."""
+        record = self.store.run(run_id)
+        f, z = self.store.spectrum(run_id)
+        if f.size:
+            if not record.area_cm2:
+                raise ValueError(f"run {run_id} has no electrode area recorded; its spectrum cannot be "
+                                 "shown in Ω cm².")
+            self._set_spectrum(Spectrum(f"run {run_id}: {record.sample_name}", f, z, float(record.area_cm2),
+                                        record.sample_name or "", record.surface_state or "", run_id))
+        return record
+
+    def analyse(self, circuit: str, *, fixed: dict[str, float] | None = None):
+        """Fit ``circuit`` to the current spectrum (with the area of the sample it was measured on),
+        keep the fit with its run in the store, and make it the current analysis."""
+        from workbench.spectrum_analysis import analyse_spectrum
+
+        spectrum = self.spectrum
+        if spectrum is None or spectrum.n_points == 0:
+            raise ValueError("No spectrum to fit: run a sweep or open a run first.")
+        analysis = analyse_spectrum(spectrum.frequency_hz, spectrum.z, circuit, area_cm2=spectrum.area_cm2,
+                                    fixed=fixed or None)
+        with self._lock:
+            current = self._spectrum
+            if current is not None and (current.name, current.run_id) != (spectrum.name, spectrum.run_id):
+                return analysis  # the spectrum changed while fitting: do not show a fit of another one
+            self._analysis = analysis
+        if spectrum.run_id is not None:
+            fit = analysis.fit
+            notes = ""
+            if analysis.r_interface_ohm_cm2 is not None:
+                notes = f"r_interface_ohm_cm2={analysis.r_interface_ohm_cm2:.6g}"
+            self.store.add_fit(spectrum.run_id, str(fit.circuit), fit.values, errors=fit.stderr,
+                               chi_square=fit.chi_square, notes=notes)
+        self.events.analysis_changed.emit(analysis)
+        return analysis
+
+    # --- readings ----------------------------------------------------------------------------------
+    def now(self) -> float:
+        """Bench-clock seconds since the session began (the time of the readings)."""
+        clock = getattr(self.bench, "clock", None)
+        return clock.now() - self._t0 if clock is not None else 0.0
+
+    def _set_readings(self, role: str, values: dict[str, Any]) -> None:
+        values = dict(values)
+        values.setdefault("time_s", self.now())
+        if role == "galvanostat" and "current_a" in values and "current_density_mA_cm2" not in values:
+            values["current_density_mA_cm2"] = values["current_a"] * 1e3 / self.area_cm2
+        with self._lock:
+            self.readings[role] = values
+        self.events.readings_changed.emit((role, values))
+
+    def update_readings(self, role: str, values: dict[str, Any]) -> None:
+        """The last readings of ``role`` (from the bench monitor); replaces the previous ones whole."""
+        self._set_readings(role, values)
+
+    def start_monitor(self, interval_s: float = 1.0, on_failure=None):
+        """Read the bench every ``interval_s`` on a thread of its own (see ``workbench.monitor``); the
+        cycler is left to the run while a run drives it. Returns the ``BenchMonitor``."""
+        from workbench.monitor import BenchMonitor
+
+        if self.monitor is None:
+            self.monitor = BenchMonitor(
+                self.bench, self.update_readings,
+                on_failure or (lambda role, message: self.events.instrument_failed.emit((role, message))),
+                interval_s=interval_s, skip=self._run_reads)
+            self.events.run_finished.connect(lambda _finished: self.monitor and self.monitor.poll_soon())
+            self.monitor.start()
+        return self.monitor
+
+    def _run_reads(self, role: str) -> bool:
+        runner = self._runner
+        return role == "galvanostat" and runner is not None and runner.procedure.uses_galvanostat
+
+    def close(self) -> None:
+        """Abort an active run (output off), wait for it to end, stop the monitor."""
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
+        runner = self._runner
+        if runner is not None:
+            runner.abort("the session was closed")
+            runner.wait(10)
