@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": _run, "plan": _plan, "runs": _runs, "export": _export}[args.command](args)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # one line, whatever the cause
         return exc.code
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         return EXIT_OK
@@ -100,16 +100,30 @@ def _load(path: Path):
     try:
         return load_protocol(path)
     except ProtocolError as exc:
-        raise CliError(f"{exc}\nNothing was started.") from None
+        raise CliError(f"{exc} Nothing was started.") from None
 
 
-def _open_store(path: Path | None):
+def _open_store(path: Path | None, *, write: bool = False):
+    """The store, or a ``CliError`` (exit 2) saying why not; ``write``: a run must be recordable in it."""
     from workbench.store import Store, StoreError
 
     try:
-        return Store(path)
+        store = Store(path)
     except (StoreError, OSError) as exc:
         raise CliError(f"cannot open the store: {exc}") from None
+    if write and store.read_only:
+        store.close()
+        raise CliError(
+            f"cannot record a run in the store {store.path}: {store.read_only_reason}. Use --store with a file "
+            "you can write (`runs` and `export` can still read this one). Nothing was started."
+        )
+    if store.migrated_from is not None:
+        print(
+            f"note: the store {store.path} was updated from schema version {store.migrated_from} to "
+            f"{store.schema_version}; a copy of it as it was is in {store.backup_path}",
+            file=sys.stderr,
+        )
+    return store
 
 
 def _plan(args) -> int:
@@ -179,7 +193,7 @@ def _run(args) -> int:
         raise CliError(f"--speed must be a positive number, got {args.speed:g}.")
     from instruments.bench import Bench, ConfigError
 
-    store = _open_store(args.store)
+    store = _open_store(args.store, write=True)
     try:
         from workbench.cell import parse_surface_state
 
@@ -189,7 +203,7 @@ def _run(args) -> int:
     try:
         bench = Bench.from_config(args.config, speed=args.speed, cell=cell)
     except ConfigError as exc:
-        raise CliError(f"{exc}\nNothing was started.") from None
+        raise CliError(f"{exc} Nothing was started.") from None
     except Exception as exc:  # noqa: BLE001 - say what failed, no traceback
         raise CliError(f"cannot open the bench: {type(exc).__name__}: {exc}", EXIT_NO_BENCH) from None
     from workbench.session import RunRefused, Session
@@ -224,7 +238,14 @@ def _run(args) -> int:
         except Exception as exc:  # noqa: BLE001
             print(f"warning: closing the bench: {exc}", file=sys.stderr)
     summary = _summary(finished, store, wall_s)
-    if not args.quiet:
+    if not finished.recorded:
+        print(
+            f"run {finished.run_id}: ended {finished.status}, but THE STORE DID NOT RECORD ITS END "
+            f"({finished.reason}); its row in {store.path} may still say 'running'. Its points up to the "
+            "failure are kept.",
+            file=sys.stderr,
+        )
+    elif not args.quiet:
         line = f"run {finished.run_id}: {finished.status}"
         if finished.reason:
             line += f" ({finished.reason})"
@@ -234,7 +255,8 @@ def _run(args) -> int:
     if args.json:
         print(json.dumps(summary), flush=True)
     store.close()
-    return EXIT_OK if finished.status in ("completed", "shorted") else EXIT_RUN_FAILED
+    ok = finished.recorded and finished.status in ("completed", "shorted")
+    return EXIT_OK if ok else EXIT_RUN_FAILED
 
 
 def _echo_point(event: Event) -> None:
@@ -243,13 +265,20 @@ def _echo_point(event: Event) -> None:
 
 
 def _summary(finished: RunFinished, store, wall_s: float) -> dict[str, Any]:
+    from workbench.store import StoreError
+
+    try:
+        points: dict[str, int] | None = store.point_kinds(finished.run_id)
+    except StoreError:
+        points = None
     summary: dict[str, Any] = {
         "run_id": finished.run_id,
         "status": finished.status,
+        "recorded": finished.recorded,
         "abort_reason": finished.reason or None,
         "store": str(store.path),
         "wall_s": round(wall_s, 3),
-        "points": store.point_kinds(finished.run_id),
+        "points": points,
     }
     if "critical_current_density_mA_cm2" in finished.result:
         summary["critical_current_density_mA_cm2"] = finished.result["critical_current_density_mA_cm2"]
@@ -258,8 +287,13 @@ def _summary(finished: RunFinished, store, wall_s: float) -> dict[str, Any]:
 
 
 def _runs(args) -> int:
+    from workbench.store import StoreError
+
     store = _open_store(args.store)
-    records = store.runs()
+    try:
+        records = store.runs()
+    except StoreError as exc:
+        raise CliError(f"cannot list the runs: {exc}") from None
     if args.json:
         print(
             json.dumps(

@@ -95,7 +95,11 @@ class SafetyEvent(Event):
 
 @dataclass(frozen=True)
 class RunFinished(Event):
+    """How a run ended. ``recorded`` is False when the store could not record that end (its row may
+    still say 'running'); ``reason`` then says why."""
+
     run_id: int
     status: str
     reason: str = ""
     result: dict[str, Any] = field(default_factory=dict)
+    recorded: bool = True

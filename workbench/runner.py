@@ -296,11 +296,13 @@ class Runner:
                 if self.output_off_latency_s is None
                 else 1e3 * self.output_off_latency_s,
             }
+        recorded = True
         try:
             self.store.finish_run(self.run_id, status, reason=reason, result=result)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - said in the RunFinished, never hidden
+            recorded = False
             reason = f"{reason}; the store could not record the end of the run: {exc}".lstrip("; ")
-        self.finished = RunFinished(self.run_id, status, reason, result)
+        self.finished = RunFinished(self.run_id, status, reason, result, recorded=recorded)
         self.state = "finished"
         self.progress = Progress(
             1.0 if status == "completed" else self.progress.fraction, self.progress.elapsed_s, 0.0

@@ -24,6 +24,7 @@ import os
 import socket
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,76 +33,17 @@ from typing import Any
 import numpy as np
 
 from workbench.events import POINT_FIELDS
-
-SCHEMA_VERSION = 1
-
-POINT_COLUMNS = (
-    "frequency_hz",
-    "z_real_ohm",
-    "z_imag_ohm",
-    "voltage_v",
-    "current_a",
-    "current_density_mA_cm2",
-    "half_cycle",
-    "step",
-    "temperature_c",
-    "setpoint_c",
+from workbench.store_schema import (
+    POINT_COLUMNS,
+    StoreError,
+    StoreVersionError,
+    open_schema,
+    schema_version,
 )
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    status TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    sample_name TEXT,
-    surface_state TEXT,
-    thickness_mm REAL,
-    electrode_diameter_mm REAL,
-    area_cm2 REAL,
-    sample_notes TEXT,
-    temperature_c REAL,
-    instruments TEXT,
-    software_version TEXT,
-    parameters TEXT,
-    plan TEXT,
-    result TEXT,
-    abort_reason TEXT
-);
-CREATE TABLE IF NOT EXISTS points (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    time_s REAL NOT NULL,
-    {", ".join(f"{c} {'INTEGER' if c in ('half_cycle', 'step') else 'REAL'}" for c in POINT_COLUMNS)},
-    PRIMARY KEY (run_id, seq)
-);
-CREATE INDEX IF NOT EXISTS points_kind ON points(run_id, kind, seq);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    time_s REAL,
-    kind TEXT NOT NULL,
-    payload TEXT
-);
-CREATE TABLE IF NOT EXISTS run_owners (
-    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS fits (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    created_at TEXT NOT NULL,
-    circuit TEXT NOT NULL,
-    values_json TEXT NOT NULL,
-    errors_json TEXT,
-    chi_square REAL,
-    notes TEXT
-);
-"""
+SCHEMA_VERSION = schema_version()
+
+__all__ = ["POINT_COLUMNS", "SCHEMA_VERSION", "RunRecord", "Store", "StoreError", "StoreVersionError"]
 
 
 def default_store_path() -> Path:
@@ -145,8 +87,19 @@ def _dumps(value: Any) -> str:
     return json.dumps(to_jsonable(value))
 
 
-class StoreError(RuntimeError):
-    """The store cannot do what was asked (unknown run, unreadable file)."""
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _loads(text: Any) -> dict[str, Any]:
+    """A JSON column as a dict; a damaged cell is shown as such, never guessed at."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {"unreadable": str(text)[:200]}
+    return value if isinstance(value, dict) else {"unreadable": str(text)[:200]}
 
 
 @dataclass(frozen=True)
@@ -176,31 +129,119 @@ class RunRecord:
 class Store:
     """The workspace database. Thread-safe: one connection, one lock."""
 
-    def __init__(self, path: str | Path | None = None, *, durability: str = "process"):
+    def __init__(
+        self, path: str | Path | None = None, *, durability: str = "process", read_only: bool = False
+    ):
+        """Open (or create) the store at ``path``; see ``workbench.store_schema`` for what is checked.
+
+        A store whose file (or folder) cannot be written is opened read-only: reading works, every
+        write raises ``StoreError`` saying why (``read_only`` and ``read_only_reason`` tell before).
+        ``read_only=True`` opens it read-only on purpose. ``migrated_from`` and ``backup_path`` say
+        whether an older store was brought up to date on opening, and where its copy is."""
         if durability not in ("process", "power"):
             raise ValueError("durability must be 'process' or 'power'")
         self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        in_memory = str(self.path) == ":memory:"
+        self.read_only = bool(read_only) and not in_memory
+        self.read_only_reason = "it was opened read-only" if self.read_only else ""
+        self.migrated_from: int | None = None
+        self.backup_path: Path | None = None
         self._lock = threading.RLock()
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'power' else 'NORMAL'}")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a workbench store ({exc}).") from exc
         self._next_seq: dict[int, int] = {}
+        if not in_memory and not self.path.exists():
+            if self.read_only:
+                raise StoreError(f"{self.path}: no such store.")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot make the folder {self.path.parent}: {exc.strerror or exc}.") from None
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._connect(in_memory)
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'power' else 'NORMAL'}")
+            opened = open_schema(self._db, self.path, read_only=self.read_only, in_memory=in_memory)
+            if not self.read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # SQLite's message may quote damaged bytes
+            self._close_quietly()
+            raise StoreError(f"{self.path}: not a workbench store, or a damaged one ({exc}).") from exc
+        except BaseException:
+            self._close_quietly()
+            raise
+        self.schema_version = opened.version
+        self.migrated_from, self.backup_path = opened.migrated_from, opened.backup_path
         self.mark_interrupted_runs()
+
+    def _connect(self, in_memory: bool) -> None:
+        """Connect read-write if the file allows it, else read-only, and say why in ``read_only_reason``."""
+        self._connect_once(in_memory)
+        self._db.text_factory = _text  # a damaged text cell reads as U+FFFD, not as a UnicodeDecodeError
+
+    def _connect_once(self, in_memory: bool) -> None:
+        if in_memory:
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            return
+        uri = self.path.resolve().as_uri()
+        self._db = sqlite3.connect(
+            f"{uri}?mode=ro" if self.read_only else uri, uri=True, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA busy_timeout=5000")
+        try:
+            self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN" or not self.path.is_file():
+                raise
+            # a WAL store in a folder we cannot write (no -shm file can be made): read it as it is on disk
+            self._db.close()
+            self._db = sqlite3.connect(
+                f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+            )
+            self.read_only = True
+            self.read_only_reason = f"neither the file nor its folder {self.path.parent} can be written"
+            return
+        if self.read_only:
+            return
+        try:  # a write that changes nothing, rolled back: does the file take writes?
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(f"PRAGMA user_version={int(version)}")
+            finally:
+                self._db.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY":
+                raise
+            self.read_only = True
+            self.read_only_reason = "the file cannot be written (read-only file, folder or medium)"
+
+    def _close_quietly(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+
+    @contextmanager
+    def _writing(self):
+        """The lock, a refusal on a read-only store, and SQLite's errors as ``StoreError``."""
+        if self.read_only:
+            raise StoreError(
+                f"the store {self.path} is read-only ({self.read_only_reason}): nothing can be recorded in "
+                "it. Use --store with a file you can write, or make this one writable."
+            )
+        with self._lock:
+            try:
+                yield self._db
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
 
     def mark_interrupted_runs(self) -> list[int]:
         """Runs still 'running' whose process on this machine has gone (killed, crashed, power lost)
         become 'interrupted'; their points up to that moment are kept. Returns their ids."""
+        if self.read_only:
+            return []
         host = socket.gethostname()
-        with self._lock:
+        with self._writing():
             rows = self._db.execute(
                 "SELECT r.id, o.pid FROM runs r JOIN run_owners o ON o.run_id = r.id "
                 "WHERE r.status = 'running' AND o.host = ?", (host,)).fetchall()
@@ -243,7 +284,7 @@ class Store:
             _dumps(plan or {}),
             _dumps({}),
         )
-        with self._lock:
+        with self._writing():
             cur = self._db.execute(
                 "INSERT INTO runs (kind, status, started_at, sample_name, surface_state, thickness_mm, "
                 "electrode_diameter_mm, area_cm2, sample_notes, temperature_c, instruments, "
@@ -261,7 +302,7 @@ class Store:
 
     def add_points(self, run_id: int, points: list[tuple[str, float, dict[str, float]]]) -> list[int]:
         """Commit several points in one transaction; return their sequence numbers."""
-        with self._lock:
+        with self._writing():
             seq = self._next_seq.get(run_id)
             if seq is None:
                 row = self._db.execute(
@@ -290,18 +331,21 @@ class Store:
             return seqs
 
     def add_event(self, run_id: int, kind: str, payload: Any, time_s: float | None = None) -> None:
-        with self._lock:
+        with self._writing():
             self._db.execute(
                 "INSERT INTO events (run_id, time_s, kind, payload) VALUES (?,?,?,?)",
                 (run_id, time_s, kind, _dumps(payload)),
             )
 
     def finish_run(self, run_id: int, status: str, *, reason: str = "", result: Any = None) -> None:
-        with self._lock:
-            self._db.execute(
+        """Record how the run ended; raises ``StoreError`` unless the run's row now says so."""
+        with self._writing():
+            cur = self._db.execute(
                 "UPDATE runs SET status=?, finished_at=?, abort_reason=?, result=? WHERE id=?",
                 (status, _now_iso(), reason or None, _dumps(result or {}), run_id),
             )
+            if cur.rowcount != 1:
+                raise StoreError(f"{self.path}: no run {run_id} to record the end of")
             self._next_seq.pop(run_id, None)
 
     def add_fit(
@@ -315,7 +359,7 @@ class Store:
         notes: str = "",
     ) -> int:
         """Attach an equivalent-circuit fit to a run."""
-        with self._lock:
+        with self._writing():
             cur = self._db.execute(
                 "INSERT INTO fits (run_id, created_at, circuit, values_json, errors_json, chi_square, notes) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -326,7 +370,10 @@ class Store:
     # --- reading -------------------------------------------------------------------------------
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
 
     def runs(self) -> list[RunRecord]:
         """All runs, oldest first."""
@@ -342,7 +389,7 @@ class Store:
     def _record(row: tuple) -> RunRecord:
         values = dict(zip(_RUN_COLUMNS.split(", "), row, strict=True))
         for key in ("instruments", "parameters", "plan", "result"):
-            values[key] = json.loads(values[key]) if values[key] else {}
+            values[key] = _loads(values[key])
         return RunRecord(**values)
 
     def points(self, run_id: int, kind: str, *, as_frame: bool = False):
@@ -355,7 +402,10 @@ class Store:
             f"SELECT {', '.join(columns)} FROM points WHERE run_id=? AND kind=? ORDER BY seq",
             (int(run_id), kind),
         )
-        table = np.array(rows, dtype=float).reshape(len(rows), len(columns))
+        try:
+            table = np.array(rows, dtype=float).reshape(len(rows), len(columns))
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"{self.path}: run {run_id} has {kind} points that are not numbers ({exc}).") from None
         arrays = {c: table[:, i] for i, c in enumerate(columns)}
         arrays["seq"] = arrays["seq"].astype(np.int64)
         for key in ("half_cycle", "step"):
@@ -387,7 +437,7 @@ class Store:
             sql += " AND kind=?"
             args += (kind,)
         rows = self._query(sql + " ORDER BY id", args)
-        return [{"kind": k, "time_s": t, **json.loads(p or "{}")} for k, t, p in rows]
+        return [{"kind": k, "time_s": t, **_loads(p)} for k, t, p in rows]
 
     def fits(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._query(
@@ -400,8 +450,8 @@ class Store:
                 "id": i,
                 "created_at": c,
                 "circuit": circ,
-                "values": json.loads(v),
-                "errors": json.loads(e or "{}"),
+                "values": _loads(v),
+                "errors": _loads(e),
                 "chi_square": x,
                 "notes": n,
             }
