@@ -11,6 +11,7 @@ instruments only through the role interfaces that ``RunContext`` hands it, waits
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from typing import Any, ClassVar
 
 from workbench.cell import Sample
 from workbench.events import Event
+from workbench.procedures.parameters import check_extent
+
+#: A wait that is this close to its end has ended (no instrument here acts on a nanosecond).
+WAIT_RESOLUTION_S = 1e-9
 
 
 class Stopped(Exception):
@@ -53,9 +58,13 @@ class Plan:
         return "\n".join(lines)
 
 
-def sample_count(duration_s: float, sample_period_s: float) -> int:
-    """Samples taken over ``duration_s``: at 0, every period, and one at the end if off the grid."""
-    whole = int(duration_s / sample_period_s + 1e-9)
+def sample_count(duration_s: float, sample_period_s: float) -> int | float:
+    """Samples taken over ``duration_s``: at 0, every period, and one at the end if off the grid
+    (``inf`` when that is beyond any float, for ``check_extent`` to refuse)."""
+    ratio = duration_s / sample_period_s
+    if not ratio < 1e15:
+        return ratio + 2
+    whole = int(ratio + 1e-9)
     on_grid = abs(whole * sample_period_s - duration_s) <= 1e-9 * max(1.0, duration_s)
     return whole + 1 + (0 if on_grid else 1)
 
@@ -111,14 +120,26 @@ class RunContext:
 
     def sleep_until(self, active_time_s: float) -> None:
         """Wait on the bench clock until ``active_time()`` reaches the target, in short wall-clock slices
-        so that a stop request is honoured within about 50 ms."""
+        so that a stop request is honoured within about 50 ms.
+
+        Ends in a bounded number of steps whatever the float arithmetic: a remainder below a nanosecond
+        or below what the clock's value can still resolve counts as reached, and a clock that does not
+        move when slept on (a remainder too small to change its value) ends the wait after a few tries."""
         chunk_s = 0.05 * self.clock.speed
+        stalls = 0
         while True:
             self.checkpoint()
+            before = self.clock.now()
             remaining = active_time_s - self.active_time()
-            if remaining <= 0:
+            if remaining <= WAIT_RESOLUTION_S + 8 * math.ulp(abs(before) + abs(self._t0) + self.paused_s):
                 return
             self.clock.sleep(min(remaining, chunk_s))
+            if self.clock.now() > before:
+                stalls = 0
+            else:
+                stalls += 1
+                if stalls >= 3:
+                    return
 
     # --- counters shared by the steps of a sequence ------------------------------------------
     def next_half_cycle(self) -> int:
@@ -154,6 +175,8 @@ class Procedure(ABC):
     Parameters: ClassVar[type]
     #: True when the procedure drives current through the cell (the short detector then listens).
     uses_galvanostat: ClassVar[bool] = False
+    #: The parameters that set how long a run lasts and how many points it stores (named when too long).
+    size_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, parameters: Any = None, **kwargs: Any):
         if parameters is None:
@@ -167,6 +190,17 @@ class Procedure(ABC):
     @abstractmethod
     def plan(self, sample: Sample) -> Plan:
         """Every derived number of the run on this sample."""
+
+    def checked_plan(self, sample: Sample) -> Plan:
+        """The plan, refused with ``ParameterError`` if the run would be longer than any bench run or
+        store more points than a run may (``parameters.check_extent``)."""
+        try:
+            plan = self.plan(sample)
+        except OverflowError:  # a duration or count beyond floats: as long as it gets
+            check_extent(math.inf, math.inf, self.size_keys)
+            raise
+        check_extent(plan.total_duration_s, plan.n_points, self.size_keys)
+        return plan
 
     @abstractmethod
     def run(self, ctx: RunContext) -> Iterator[Event]:
