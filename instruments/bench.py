@@ -56,8 +56,35 @@ DRIVERS: dict[str, dict[str, str]] = {
 }
 
 
+#: driver name -> the options its role section may carry besides driver, resource and emulated:
+#: option -> (type, what it is). Anything else in a role section is refused by name.
+DRIVER_OPTIONS: dict[str, dict[str, tuple[type, str]]] = {
+    "solartron1260": {"visa_library": (str, "the VISA library to use (a path, or '@py')")},
+    "keithley2400": {"visa_library": (str, "the VISA library to use (a path, or '@py')")},
+    "linkam_t95": {"visa_library": (str, "the VISA library to use (a path, or '@py')")},
+    "vmp300": {
+        "dll_path": (str, "the path of EClib.dll"),
+        "channel": (int, "the channel number, from 1"),
+        "force_firmware": (bool, "true to reload the channel firmware"),
+    },
+}
+
+#: Emulated clock speeds accepted besides ``inf`` (no waiting at all).
+SPEED_RANGE = (1e-3, 1e9)
+
+
 class ConfigError(ValueError):
     """A bench config file is wrong: says which file, which key and what was expected."""
+
+
+def check_speed(value: Any, name: str) -> float:
+    """A clock speed factor: a number from 0.001 to 1e9, or inf; ``ConfigError`` naming ``name`` otherwise."""
+    low, high = SPEED_RANGE
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ConfigError(f"{name} must be a number (the emulated clock's speed factor), got {value!r}.")
+    if value != float("inf") and not low <= value <= high:
+        raise ConfigError(f"{name} must be from {low:g} to {high:g} times the wall clock, or inf, got {value:g}.")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -88,14 +115,39 @@ def load_config(path: str | Path | None = None) -> BenchConfig:
     """Read and check a bench config file; raise ``ConfigError`` naming the key on any mistake."""
     path = Path(path) if path is not None else DEFAULT_CONFIG
     try:
-        text = path.read_text(encoding="utf-8")
+        text = toml_text(path.read_bytes())
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the bench config ({exc.strerror or exc}).") from exc
+        raise ConfigError(f"{path}: cannot read the bench config ({exc.strerror or exc}).") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}.") from exc
+        raise ConfigError(f"{path}: not valid TOML: {exc}.") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply.") from None
     return parse_config(data, path)
+
+
+def toml_text(data: bytes) -> str:
+    """The text of a TOML file; ``ValueError`` saying why not when it is not UTF-8 text (UTF-16 from a
+    Windows editor, a binary file, another encoding), for the protocol and bench-config loaders."""
+    try:
+        text = data.decode("utf-8")
+        bad = text.find("\0")
+        if bad < 0:
+            return text
+        offset = len(text[:bad].encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and (data[0] == 0 or data[1] == 0)):
+        kind = "UTF-16 text"
+    elif b"\0" in data[:4096]:
+        kind = "a binary file"
+    else:
+        kind = "text in another encoding"
+    raise ValueError(f"not UTF-8 text (it looks like {kind}; byte 0x{data[offset]:02x} at offset {offset}); "
+                     "TOML files must be saved as UTF-8.")
 
 
 def _expect(path, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
@@ -111,17 +163,21 @@ def parse_config(data: dict[str, Any], path: Path | str | None = "<config>") -> 
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown section [{key}]; expected one of {sorted(known)}.")
-    bench = data.get("bench", {})
-    cell = _expect(path, "bench.cell", bench.get("cell", "as sintered"), str, "a surface state name")
-    speed = _expect(path, "bench.speed", bench.get("speed", 1.0), (int, float), "a positive number")
-    if not speed > 0:
-        raise ConfigError(f"{path}: 'bench.speed' must be a positive number, got {speed!r}.")
-    seed = bench.get("seed")
-    if seed is not None:
-        _expect(path, "bench.seed", seed, int, "an integer")
+    bench = _expect(path, "bench", data.get("bench", {}), dict, "a table ([bench] with cell, speed, seed)")
     for key in bench:
         if key not in {"cell", "speed", "seed"}:
             raise ConfigError(f"{path}: unknown key 'bench.{key}'; expected cell, speed or seed.")
+    cell = _expect(path, "bench.cell", bench.get("cell", "as sintered"), str, "a surface state name")
+    _check_cell(path, cell)
+    try:
+        speed = check_speed(bench.get("speed", 1.0), "'bench.speed'")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    seed = bench.get("seed")
+    if seed is not None:
+        _expect(path, "bench.seed", seed, int, "a whole number from 0 to 2**63 - 1")
+        if not 0 <= seed < 2**63:
+            raise ConfigError(f"{path}: 'bench.seed' must be a whole number from 0 to 2**63 - 1, got {seed}.")
     roles: dict[str, RoleSpec] = {}
     for role in ROLES:
         if role not in data:
@@ -134,8 +190,11 @@ def parse_config(data: dict[str, Any], path: Path | str | None = "<config>") -> 
                 f"{path}: '{role}.driver' is {driver!r}; expected one of {sorted(DRIVERS[role])}."
             )
         resource = _expect(path, f"{role}.resource", section.get("resource"), str, "a VISA resource name")
+        if not resource.strip():
+            raise ConfigError(f"{path}: '{role}.resource' is empty; expected a VISA resource name.")
         emulated = _expect(path, f"{role}.emulated", section.get("emulated", True), bool, "true or false")
         options = {k: v for k, v in section.items() if k not in {"driver", "resource", "emulated"}}
+        _check_options(path, role, driver, options)
         roles[role] = RoleSpec(role, driver, resource, emulated, options)
     config = BenchConfig(roles, cell=cell, speed=float(speed), seed=seed, path=Path(path) if path else None)
     if speed != 1 and not all(spec.emulated for spec in roles.values()):
@@ -144,6 +203,27 @@ def parse_config(data: dict[str, Any], path: Path | str | None = "<config>") -> 
             "set speed = 1 or make every role emulated."
         )
     return config
+
+
+def _check_cell(path, cell: str) -> None:
+    from instruments.emulation.cell import PRESETS, find_preset
+
+    try:
+        find_preset(cell)
+    except ValueError:
+        raise ConfigError(
+            f"{path}: 'bench.cell' is {cell!r}, not a surface state; expected one of {', '.join(PRESETS)}."
+        ) from None
+
+
+def _check_options(path, role: str, driver: str, options: dict[str, Any]) -> None:
+    known = DRIVER_OPTIONS.get(driver, {})
+    for key, value in options.items():
+        if key not in known:
+            expected = ", ".join(["driver", "resource", "emulated", *known])
+            raise ConfigError(f"{path}: unknown key '{role}.{key}' for driver {driver!r}; expected {expected}.")
+        kind, what = known[key]
+        _expect(path, f"{role}.{key}", value, kind, what)
 
 
 def driver_class(role: str, driver: str) -> type[Instrument]:
@@ -188,6 +268,7 @@ class Bench:
         """Build the bench a config file describes (the all-emulated default when ``path`` is None)."""
         config = load_config(path)
         if speed is not None:
+            check_speed(speed, "--speed")
             if speed != 1 and not all(spec.emulated for spec in config.roles.values()):
                 raise ConfigError(f"--speed {speed:g}: a real instrument cannot run faster than real time; "
                                   "use speed 1 or make every role emulated.")

@@ -42,7 +42,7 @@ resource = "ASRL1::INSTR"
         (ROLES.replace("solartron1260", "hp4192"), "'fra.driver' is 'hp4192'; expected one of"),
         (ROLES.replace('resource = "ASRL1::INSTR"', "resource = 3"), "'stage.resource' must be a VISA"),
         (ROLES.replace("[stage]", "[oven]"), "unknown section [oven]"),
-        ("[bench]\nspeed = -1\n" + ROLES, "'bench.speed' must be a positive number"),
+        ("[bench]\nspeed = -1\n" + ROLES, "'bench.speed' must be from 0.001 to 1e+09"),
         ("[bench]\nspeed = 10\n" + ROLES.replace('"ASRL1::INSTR"', '"ASRL1::INSTR"\nemulated = false'),
          "cannot run faster than real time"),
         (ROLES.replace("[galvanostat]\ndriver", "[galvanostat]\nemulated = 'yes'\ndriver"),

@@ -189,17 +189,21 @@ class _ProgressBar:
 
 def _run(args) -> int:
     protocol = _load(args.protocol)
-    if args.speed is not None and not args.speed > 0:
-        raise CliError(f"--speed must be a positive number, got {args.speed:g}.")
-    from instruments.bench import Bench, ConfigError
+    from instruments.bench import Bench, ConfigError, check_speed, load_config
 
-    store = _open_store(args.store, write=True)
+    try:
+        if args.speed is not None:
+            check_speed(args.speed, "--speed")
+        load_config(args.config)  # a bad config is bad input: refused before the store or a bench is opened
+    except ConfigError as exc:
+        raise CliError(f"{exc} Nothing was started.") from None
     try:
         from workbench.cell import parse_surface_state
 
         cell = parse_surface_state(args.cell).name if args.cell else protocol.sample.surface_state
     except ValueError as exc:
         raise CliError(f"--cell: {exc}") from None
+    store = _open_store(args.store, write=True)
     try:
         bench = Bench.from_config(args.config, speed=args.speed, cell=cell)
     except ConfigError as exc:

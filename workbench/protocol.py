@@ -59,14 +59,20 @@ class Protocol:
 def load_protocol(path: str | Path) -> Protocol:
     """Read and check a protocol file."""
     path = Path(path)
+    from instruments.bench import toml_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = toml_text(path.read_bytes())
     except OSError as exc:
         raise ProtocolError(f"{path}: cannot read the protocol file ({exc.strerror or exc}).") from None
+    except ValueError as exc:
+        raise ProtocolError(f"{path}: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError(f"{path}: not valid TOML: {exc}.") from None
+    except RecursionError:
+        raise ProtocolError(f"{path}: not valid TOML: arrays or tables nested too deeply.") from None
     return parse_protocol(data, path)
 
 
@@ -86,7 +92,7 @@ def parse_protocol(data: Mapping[str, Any], source: str | Path = "<protocol>") -
             f"{where}: missing [procedure] table (with a 'kind' key: {', '.join(PROCEDURES)})."
         )
     kind = procedure.get("kind")
-    if kind not in PROCEDURES:
+    if not isinstance(kind, str) or kind not in PROCEDURES:
         raise ProtocolError(
             f"{where}: 'procedure.kind' must be one of {', '.join(PROCEDURES)}, got {kind!r}."
         )
@@ -97,6 +103,10 @@ def parse_protocol(data: Mapping[str, Any], source: str | Path = "<protocol>") -
         criteria = build(ShortCriteria, data.get("safety", {}), "safety")
     except ParameterError as exc:
         raise ProtocolError(f"{where}: {exc}") from None
+    try:
+        PROCEDURES[kind](parameters).checked_plan(sample)
+    except ParameterError as exc:
+        raise ProtocolError(f"{where}: '{'.'.join(filter(None, ('procedure', exc.field)))}' {exc.message}") from None
     return Protocol(
         sample, parameters, kind, criteria, description, Path(source) if not where.startswith("<") else None
     )

@@ -81,7 +81,7 @@ class Runner:
         self.bench = bench
         self.sample = sample
         self.store = store if store is not None else Store(":memory:")
-        self.plan = procedure.plan(sample)
+        self.plan = procedure.checked_plan(sample)  # ParameterError: a run longer than any bench run
         self.detector: ShortDetector | None = None
         if procedure.uses_galvanostat:
             self.detector = ShortDetector(criteria, on_detect=self._on_safety)

@@ -374,6 +374,8 @@ class Store:
                 return self._db.execute(sql, args).fetchall()
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise StoreError(f"{self.path}: {exc}") from exc
+            except OverflowError:  # a run id or value beyond SQLite's 64-bit integers: there is no such row
+                return []
 
     def runs(self) -> list[RunRecord]:
         """All runs, oldest first."""

@@ -76,9 +76,11 @@ class CCDParameters:
             value = getattr(self, name)
             if value is not None and not isinstance(value, ImpedanceSweepParameters):
                 raise ParameterError(name, "must be an impedance sweep table or absent.")
-        if len(self.current_densities_mA_cm2()) > 10000:
+        if self.step_count() > 10000:  # counted, not listed: a tiny step must not fill the memory
             raise ParameterError(
-                "step_current_density_mA_cm2", "gives more than 10000 steps; use a larger step."
+                "step_current_density_mA_cm2",
+                f"gives {self.step_count():.3g} steps from {self.start_current_density_mA_cm2:g} to "
+                f"{self.stop_current_density_mA_cm2:g} mA/cm2; at most 10000: use a larger step.",
             )
 
     @classmethod
@@ -90,15 +92,19 @@ class CCDParameters:
     def mode(self) -> str:
         return "constant_capacity" if self.capacity_mAh_cm2 is not None else "constant_dwell"
 
-    def current_densities_mA_cm2(self) -> list[float]:
-        """Start, start + step, ... up to stop (included when on the grid)."""
+    def step_count(self) -> float:
+        """How many current densities from start to stop (a float: it may be astronomically many)."""
         start, stop, step = (
             self.start_current_density_mA_cm2,
             self.stop_current_density_mA_cm2,
             self.step_current_density_mA_cm2,
         )
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
-        return [round(start + i * step, 10) for i in range(n)]
+        return math.floor((stop - start) / step + 1e-9) + 1
+
+    def current_densities_mA_cm2(self) -> list[float]:
+        """Start, start + step, ... up to stop (included when on the grid)."""
+        start, step = self.start_current_density_mA_cm2, self.step_current_density_mA_cm2
+        return [round(start + i * step, 10) for i in range(int(self.step_count()))]
 
     def half_cycle_duration_s(self, current_density_mA_cm2: float) -> float:
         if self.capacity_mAh_cm2 is not None:
@@ -111,6 +117,8 @@ class CCDTest(Procedure):
     label = "Critical current density"
     Parameters = CCDParameters
     uses_galvanostat = True
+    size_keys = ("step_current_density_mA_cm2", "capacity_mAh_cm2", "half_cycle_s", "cycles_per_step", "rest_s",
+                 "sample_period_s")
 
     def __init__(self, parameters: CCDParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)

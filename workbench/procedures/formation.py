@@ -56,6 +56,7 @@ class FormationCycles(Procedure):
     label = "Formation cycles"
     Parameters = FormationParameters
     uses_galvanostat = True
+    size_keys = ("half_cycles_s", "cycles_per_step", "rest_s", "sample_period_s")
 
     def __init__(self, parameters: FormationParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)

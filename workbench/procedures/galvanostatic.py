@@ -17,7 +17,7 @@ from typing import Literal
 
 from workbench.events import DataPoint
 from workbench.procedures.base import RunContext, sample_count
-from workbench.procedures.parameters import ParameterError, choice, number
+from workbench.procedures.parameters import ParameterError, choice, number, sample_period
 
 Direction = Literal["plate", "strip"]
 
@@ -36,7 +36,7 @@ def half_cycle_points(duration_s: float, sample_period_s: float) -> int:
 
 def check_cycling_common(p) -> None:
     """Checks shared by the cycling parameter classes (sample period, rest, compliance, direction)."""
-    number("sample_period_s", p.sample_period_s, strictly_positive=True, maximum=3600, unit="s")
+    sample_period("sample_period_s", p.sample_period_s)
     number("rest_s", p.rest_s, minimum=0, unit="s")
     number("compliance_v", p.compliance_v, strictly_positive=True, maximum=210, unit="V")
     choice("first_direction", p.first_direction, ("plate", "strip"))

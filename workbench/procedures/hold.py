@@ -13,7 +13,7 @@ from workbench.cell import Sample
 from workbench.events import Event, StepStarted
 from workbench.procedures import galvanostatic as g
 from workbench.procedures.base import Plan, Procedure, RunContext
-from workbench.procedures.parameters import choice, number, setfield
+from workbench.procedures.parameters import choice, number, sample_period, setfield
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class HoldParameters:
                                                         strictly_positive=True, maximum=1000, unit="mA/cm2"))
         setfield(self, "duration_s", number("duration_s", self.duration_s, strictly_positive=True, unit="s"))
         choice("direction", self.direction, ("plate", "strip"))
-        number("sample_period_s", self.sample_period_s, strictly_positive=True, maximum=3600, unit="s")
+        sample_period("sample_period_s", self.sample_period_s)
         number("compliance_v", self.compliance_v, strictly_positive=True, maximum=210, unit="V")
 
 
@@ -38,6 +38,7 @@ class GalvanostaticHold(Procedure):
     label = "Galvanostatic hold"
     Parameters = HoldParameters
     uses_galvanostat = True
+    size_keys = ("duration_s", "sample_period_s")
 
     def __init__(self, parameters: HoldParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)

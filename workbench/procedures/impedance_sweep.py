@@ -106,7 +106,9 @@ class ImpedanceSweepParameters:
             raise ParameterError("start_frequency_hz", f"({start} Hz) is above 32 MHz, beyond any FRA here.")
         setfield(self, "start_frequency_hz", start)
         setfield(self, "stop_frequency_hz", stop)
-        setfield(self, "points_per_decade", integer("points_per_decade", self.points_per_decade, minimum=1))
+        setfield(
+            self, "points_per_decade", integer("points_per_decade", self.points_per_decade, minimum=1, maximum=1000)
+        )
         setfield(
             self,
             "amplitude_v",
@@ -204,6 +206,7 @@ class ImpedanceSweep(Procedure):
     kind = "impedance_sweep"
     label = "Impedance sweep"
     Parameters = ImpedanceSweepParameters
+    size_keys = ("points_per_decade", "integration_s", "integration_cycles", "delay_s", "delay_cycles")
 
     def __init__(self, parameters: ImpedanceSweepParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)

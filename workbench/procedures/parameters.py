@@ -4,6 +4,11 @@ Each procedure's parameters are a frozen dataclass that checks itself on constru
 ``ParameterError`` naming the field, what is wrong and what is expected. ``build`` turns a mapping
 (from TOML) into such a dataclass, refusing unknown and missing keys by name, and building nested
 tables (sub-ranges, sweeps, sequence steps) from the field's ``metadata``.
+
+Magnitudes are bounded here, once for every procedure: a duration (unit ``s``) is at most
+``MAX_RUN_S``, a count at most ``MAX_COUNT``, a sample period at least ``MIN_SAMPLE_PERIOD_S``; and
+``check_extent`` refuses a whole run (its plan) longer than ``MAX_RUN_S`` or with more points than
+``MAX_RUN_POINTS``, naming the keys that set its length. ``Procedure.checked_plan`` applies it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,17 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+#: The longest run the workbench takes: 90 days (long-term cycling is weeks; nothing on a bench is years).
+MAX_RUN_S = 90 * 86400.0
+#: The most points one run may store (about 2 GB in the workspace database).
+MAX_RUN_POINTS = 20_000_000
+#: The shortest sample period: no instrument here is read faster than once a millisecond.
+MIN_SAMPLE_PERIOD_S = 1e-3
+#: The largest count (cycles, points per decade, window sizes) any parameter takes.
+MAX_COUNT = 1_000_000
+#: The smallest current density a procedure drives (1 nA/cm2; the plan keeps 1e-10 mA/cm2 resolution).
+MIN_CURRENT_DENSITY_MA_CM2 = 1e-6
+
 
 class ParameterError(ValueError):
     """A parameter is wrong: ``field`` names it (dotted for nested tables), the message says why."""
@@ -20,7 +36,7 @@ class ParameterError(ValueError):
     def __init__(self, field_name: str, message: str):
         self.field = field_name
         self.message = message
-        super().__init__(f"'{field_name}' {message}")
+        super().__init__(f"'{field_name}' {message}" if field_name else f"the run {message}")
 
 
 def _is_number(value: Any) -> bool:
@@ -36,8 +52,17 @@ def number(
     strictly_positive: bool = False,
     unit: str = "",
 ) -> float:
-    """Check a finite number within limits; return it as float."""
+    """Check a finite number within limits; return it as float. A duration (``unit="s"``) or a number of
+    cycles is bounded by ``MAX_RUN_S`` or ``MAX_COUNT`` unless a tighter ``maximum`` is given."""
     unit_text = f" ({unit})" if unit else ""
+    if maximum is None and unit == "s" and _is_number(value) and value > MAX_RUN_S:
+        raise ParameterError(
+            name, f"must be at most {MAX_RUN_S:.0f} s (90 days, the longest run the workbench takes), got {value!r}."
+        )
+    if maximum is None and unit == "cycles":
+        maximum = MAX_COUNT
+    if minimum is None and unit == "mA/cm2" and strictly_positive and _is_number(value) and 0 < value:
+        minimum = MIN_CURRENT_DENSITY_MA_CM2
     if not _is_number(value):
         raise ParameterError(name, f"must be a number{unit_text}, got {value!r}.")
     if strictly_positive and value <= 0:
@@ -49,7 +74,7 @@ def number(
     return float(value)
 
 
-def integer(name: str, value: Any, *, minimum: int = 0) -> int:
+def integer(name: str, value: Any, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -57,7 +82,47 @@ def integer(name: str, value: Any, *, minimum: int = 0) -> int:
             raise ParameterError(name, f"must be a whole number, got {value!r}.")
     if value < minimum:
         raise ParameterError(name, f"must be at least {minimum}, got {value!r}.")
+    if value > maximum:
+        raise ParameterError(name, f"must be at most {maximum}, got {value!r}.")
     return int(value)
+
+
+def sample_period(name: str, value: Any, *, maximum: float = 3600.0) -> float:
+    """A sampling period in seconds: from ``MIN_SAMPLE_PERIOD_S`` to ``maximum``."""
+    if _is_number(value) and 0 < value < MIN_SAMPLE_PERIOD_S:
+        raise ParameterError(
+            name, f"must be at least {MIN_SAMPLE_PERIOD_S:g} s (no instrument here is read faster), got {value!r}."
+        )
+    return number(name, value, strictly_positive=True, maximum=maximum, unit="s")
+
+
+def _span(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "forever"
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+def check_extent(duration_s: float, n_points: float, keys: tuple[str, ...], field_name: str = "") -> None:
+    """Refuse a run longer than ``MAX_RUN_S`` or with more than ``MAX_RUN_POINTS`` points, naming the keys
+    that set its length (``keys``) and the limit. ``field_name`` is the key the error is attached to."""
+    periods = [k for k in keys if "period" in k]
+    lengths = [k for k in keys if k not in periods]
+    which = ", ".join(lengths[:-1]) + (" or " if len(lengths) > 1 else "") + (lengths[-1] if lengths else "")
+    if not duration_s <= MAX_RUN_S:
+        raise ParameterError(
+            field_name,
+            f"would run for {duration_s:.3g} s ({_span(duration_s)}), longer than the {MAX_RUN_S:.0f} s "
+            f"(90 days) a run may last; lower {which or 'its durations'}.",
+        )
+    if not n_points <= MAX_RUN_POINTS:
+        raise ParameterError(
+            field_name,
+            f"would store {n_points:.3g} points, more than the {MAX_RUN_POINTS} one run may store; "
+            f"raise {' or '.join(periods) or 'the sample period'}, or lower {which or 'its durations'}.",
+        )
 
 
 def choice(name: str, value: Any, options: tuple[str, ...]) -> str:

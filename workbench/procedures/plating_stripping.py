@@ -56,6 +56,7 @@ class PlatingStripping(Procedure):
     label = "Plating/stripping"
     Parameters = PlatingStrippingParameters
     uses_galvanostat = True
+    size_keys = ("cycles", "capacity_mAh_cm2", "half_cycle_s", "rest_s", "sample_period_s")
 
     def __init__(self, parameters: PlatingStrippingParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)

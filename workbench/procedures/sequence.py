@@ -40,7 +40,7 @@ def build_step(value: Any, where: str) -> Any:
     if not isinstance(value, Mapping):
         raise ParameterError(where, f"must be a table with a 'kind' key, got {value!r}.")
     kind = value.get("kind")
-    if kind not in registry:
+    if not isinstance(kind, str) or kind not in registry:
         raise ParameterError(
             f"{where}.kind", f"must be one of {', '.join(repr(k) for k in registry)}, got {kind!r}."
         )
@@ -63,6 +63,7 @@ class Sequence(Procedure):
     kind = "sequence"
     label = "Sequence"
     Parameters = SequenceParameters
+    size_keys = ("steps",)
 
     def __init__(self, parameters: SequenceParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)

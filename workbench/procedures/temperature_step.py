@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from workbench.cell import Sample
 from workbench.events import DataPoint, Event, StepStarted
 from workbench.procedures.base import Plan, Procedure, ProcedureError, RunContext
-from workbench.procedures.parameters import ParameterError, number, setfield
+from workbench.procedures.parameters import ParameterError, number, sample_period, setfield
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class TemperatureStepParameters:
         setfield(
             self,
             "sample_period_s",
-            number("sample_period_s", self.sample_period_s, strictly_positive=True, unit="s"),
+            sample_period("sample_period_s", self.sample_period_s),
         )
         setfield(self, "expected_start_c", number("expected_start_c", self.expected_start_c, unit="degC"))
         if self.timeout_s < self.stable_for_s:
@@ -67,6 +67,7 @@ class TemperatureStep(Procedure):
     kind = "temperature_step"
     label = "Temperature step"
     Parameters = TemperatureStepParameters
+    size_keys = ("timeout_s", "sample_period_s")
 
     def __init__(self, parameters: TemperatureStepParameters | None = None, **kwargs):
         super().__init__(parameters, **kwargs)
