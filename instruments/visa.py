@@ -7,10 +7,20 @@ parameter that can be written and read back::
 
     class Source(VisaDriver):
         current_a = control(":SOUR:CURR?", ":SOUR:CURR {:.6E}", "Source current (A).", limits=(-1.05, 1.05))
+
+One voice per instrument: each driver session has one re-entrant lock, ``driver.lock``. ``write``,
+``query`` and ``query_bytes`` hold it, and so does every method a driver class defines (they are wrapped
+when the class is created), so a method that sends a command, reads its reply and then checks the error
+queue does all of it before any other thread (the bench monitor, a run, a manual control) may send
+anything to that instrument. On a GPIB bus, a command sent before the previous query's reply is read
+aborts that reply (SCPI error -410, "Query INTERRUPTED") and the next read takes the wrong answer.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -94,8 +104,33 @@ class control(setting):  # noqa: N801
             raise InstrumentError(obj.label, self.get_command, f"unexpected reply {reply!r}") from None
 
 
+def serialised(method: Callable) -> Callable:
+    """``method`` runs holding its instrument's lock (``self.lock``)."""
+    if getattr(method, "__serialised__", False):
+        return method
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    locked.__serialised__ = True
+    return locked
+
+
 class VisaDriver:
-    """A connected message-based instrument; subclasses set the class attributes and ``initialise``."""
+    """A connected message-based instrument; subclasses set the class attributes and ``initialise``.
+
+    Every plain method a subclass defines is wrapped by ``serialised`` (see the module docstring)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # the class's own methods and those it inherits from its role (e.g. ``Galvanostat.safe_state``)
+        names = {name for klass in cls.__mro__ if klass not in (VisaDriver, object) for name in vars(klass)}
+        for name in names:
+            value = inspect.getattr_static(cls, name)
+            if not name.startswith("__") and inspect.isfunction(value) and not getattr(value, "__serialised__", 0):
+                setattr(cls, name, serialised(value))
 
     model = "instrument"
     default_resource = ""
@@ -107,6 +142,8 @@ class VisaDriver:
     resource_options: dict[str, Any] = {}
 
     def __init__(self, resource, **options: Any):
+        #: held for each command and its reply, and for each driver method (one thread at a time)
+        self.lock = threading.RLock()
         self.resource = resource
         self.resource_name = resource.resource_name
         self.options = options
@@ -146,18 +183,21 @@ class VisaDriver:
         return self._identity
 
     # --- I/O ---------------------------------------------------------------------------------
+    @serialised
     def write(self, command: str) -> None:
         try:
             self.resource.write(command)
         except (errors.Error, OSError) as exc:
             raise InstrumentError(self.label, command, describe_visa_error(exc)) from exc
 
+    @serialised
     def query(self, command: str) -> str:
         try:
             return self.resource.query(command).strip()
         except (errors.Error, OSError, UnicodeDecodeError) as exc:
             raise InstrumentError(self.label, command, describe_visa_error(exc)) from exc
 
+    @serialised
     def query_bytes(self, command: str, count: int) -> bytes:
         """Write ``command`` and read exactly ``count`` bytes (binary replies)."""
         try:
@@ -166,12 +206,14 @@ class VisaDriver:
         except (errors.Error, OSError) as exc:
             raise InstrumentError(self.label, command, describe_visa_error(exc)) from exc
 
+    @serialised
     def set_timeout_s(self, seconds: float) -> None:
         milliseconds = int(seconds * 1000)
         if self._settings.get("_timeout_ms") != milliseconds:
             self.resource.timeout = milliseconds
             self._settings["_timeout_ms"] = milliseconds
 
+    @serialised
     def close(self) -> None:
         if self._closed:
             return

@@ -6,7 +6,9 @@ Short and long forms, any case, optional nodes and compound messages are handled
 ``:READ?`` samples the shared cell at the clock time of the command and is ready one integration later
 (NPLC / 50 Hz per measured element); with the output off and auto output-off disabled (the *RST
 state) it fails with ``+803,"Not permitted with OUTPUT off"`` and sends nothing, as the real unit does.
-Voltage compliance clamps the voltage and sets bit 3 of the status word.
+Voltage compliance clamps the voltage and sets bit 3 of the status word. A command that arrives before
+the reply to the previous query has been read discards that reply and queues ``-410,"Query
+INTERRUPTED"``, as the real unit does (counted in ``interrupted_queries``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Keithley2400Device(EmulatedDevice):
         self.clock = clock
         self.t0 = clock.now()
         self.parser = ScpiParser()
+        #: how many replies were lost to a command sent before they were read (each also queues -410)
+        self.interrupted_queries = 0
         self._declare()
         self.reset()
 
@@ -210,6 +214,11 @@ class Keithley2400Device(EmulatedDevice):
 
     # --- bytes -------------------------------------------------------------------------------
     def handle(self, message: bytes, now: float) -> None:
+        if self.outbox:
+            # a new command before the last query's reply was read: the reply is lost (IEEE 488.2 6.3.2.3)
+            self.outbox.clear()
+            self.interrupted_queries += 1
+            self.parser.push_error(-410, "Query INTERRUPTED")
         try:
             text = message.decode("ascii")
         except UnicodeDecodeError:
