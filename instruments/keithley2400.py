@@ -77,9 +77,9 @@ class Keithley2400(VisaDriver, Galvanostat):
         self.check_errors(":OUTP ON")
 
     def output_off(self) -> None:
-        self._output = False
         self.output_enabled = False
         self.check_errors(":OUTP OFF")
+        self._output = False  # only once the instrument took it: a failed OUTP OFF leaves the state "on"
 
     def is_output_on(self) -> bool:
         return self._output

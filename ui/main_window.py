@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from instruments.bench import ROLES
+from ui.alarm_banner import AlarmBanner
 from ui.ccd_wizard import CCDWizard, CellPage
 from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
@@ -48,7 +49,7 @@ from ui.plots.residuals import ResidualsPlot
 from ui.plots.temperature import TemperaturePlot
 from ui.series import SeriesDialog
 from ui.session_bridge import SessionBridge
-from workbench.session import LIVE, RunRefused, Session, finished_text, safety_text
+from workbench.session import LIVE, RunRefused, Session, finished_text, output_alarm, safety_text
 from workbench.store import Store
 
 
@@ -124,7 +125,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.cycling, "Cycling")
         self.tabs.addTab(self.temperature, "Temperature")
         self.tabs.addTab(self.history, "Run history")
-        self.setCentralWidget(self.tabs)
+        self.alarm = AlarmBanner()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.addWidget(self.alarm)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
         # --- docks ---------------------------------------------------------------------------------
         self.docks: dict[str, InstrumentDock] = {}
@@ -451,6 +458,9 @@ class MainWindow(QMainWindow):
         self.runner = None
         self._set_running(False)
         self.say(finished_text(finished))
+        alarm = output_alarm(finished)
+        if alarm is not None:
+            self.alarm.raise_alarm(alarm)
         self.history.refresh()
 
     # --- the spectrum and its fit ----------------------------------------------------------------

@@ -14,7 +14,8 @@ prints one JSON line per point on stdout right after the store committed it. On 
 emulated cell takes the protocol's sample surface state unless ``--cell`` names another.
 
 Exit codes: 0 the run completed (or ended in the short it was looking for), 1 it was aborted or
-failed, 2 bad input (nothing started), 3 the bench could not be opened.
+failed, 2 bad input (nothing started), 3 the bench could not be opened, 4 the cycler did not confirm
+that its output is off at the end (the current may still be on: the message says what to do).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.events import DataPoint, Event, Progress, RunFinished, SafetyEvent, StepStarted
+from workbench.runner import OUTPUT_UNKNOWN
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_NO_BENCH = 0, 1, 2, 3
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_NO_BENCH, EXIT_OUTPUT_UNKNOWN = 0, 1, 2, 3, 4
 
 
 class CliError(Exception):
@@ -242,6 +244,9 @@ def _run(args) -> int:
         except Exception as exc:  # noqa: BLE001
             print(f"warning: closing the bench: {exc}", file=sys.stderr)
     summary = _summary(finished, store, wall_s)
+    if finished.status == OUTPUT_UNKNOWN:  # always said, --quiet or not: someone may touch the cell
+        bar = "!" * 100
+        print(f"{bar}\nrun {finished.run_id}: {finished.reason}\n{bar}", file=sys.stderr, flush=True)
     if not finished.recorded:
         print(
             f"run {finished.run_id}: ended {finished.status}, but THE STORE DID NOT RECORD ITS END "
@@ -249,7 +254,7 @@ def _run(args) -> int:
             "failure are kept.",
             file=sys.stderr,
         )
-    elif not args.quiet:
+    elif not args.quiet and finished.status != OUTPUT_UNKNOWN:
         line = f"run {finished.run_id}: {finished.status}"
         if finished.reason:
             line += f" ({finished.reason})"
@@ -259,6 +264,8 @@ def _run(args) -> int:
     if args.json:
         print(json.dumps(summary), flush=True)
     store.close()
+    if finished.status == OUTPUT_UNKNOWN:
+        return EXIT_OUTPUT_UNKNOWN
     ok = finished.recorded and finished.status in ("completed", "shorted")
     return EXIT_OK if ok else EXIT_RUN_FAILED
 

@@ -60,6 +60,19 @@ def software_version() -> str:
         return SOFTWARE_VERSION
 
 
+#: The status of a run whose end left the galvanostat's output in an unknown state (maybe still on).
+OUTPUT_UNKNOWN = "current_may_be_on"
+
+
+def output_unknown_text(error: str) -> str:
+    """What a user must read when the cycler could not be switched off, and what to do."""
+    return (
+        "THE CURRENT MAY STILL BE ON: the cycler did not confirm that its output is off "
+        f"({error}). Switch the output off on the instrument itself (front panel) or disconnect the cell "
+        "leads before touching the cell, then reconnect the cycler."
+    )
+
+
 class RunnerError(RuntimeError):
     """The runner was used out of order (started twice, waited before starting)."""
 
@@ -102,6 +115,8 @@ class Runner:
         self._last_progress_wall = 0.0
         self._listener_errors = 0
         self.ctx: RunContext | None = None
+        #: Why the galvanostat's output could not be switched off (its state unknown), else None.
+        self.output_unknown: str | None = None
 
     # --- control (any thread) ------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -259,7 +274,9 @@ class Runner:
         self.abort(f"safety: {event.criterion}")
 
     def _make_safe(self) -> None:
-        """Current zero and output off; record (never raise) if the instrument refuses."""
+        """Current zero and output off; record (never raise) if the instrument refuses. When it refuses
+        on a run that drives current, the output state is unknown (``output_unknown`` says why) and the
+        run ends as ``OUTPUT_UNKNOWN`` with what to do, until a later attempt succeeds."""
         try:
             self.bench.galvanostat.safe_state()
             if self.ctx is not None:
@@ -267,11 +284,12 @@ class Runner:
                 self.ctx.source_current_a = 0.0
             if self._detected_at is not None and self.output_off_latency_s is None:
                 self.output_off_latency_s = time.perf_counter() - self._detected_at
+            self.output_unknown = None
         except Exception as exc:  # noqa: BLE001 - must not mask the run's own outcome
-            self._record(
-                "safe_state_failed",
-                {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()},
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            self._record("safe_state_failed", {"error": error, "traceback": traceback.format_exc()})
+            if self.procedure.uses_galvanostat or (self.ctx is not None and self.ctx.output_is_on):
+                self.output_unknown = error
 
     def _after_short(self, ctx: RunContext) -> None:
         self.detector = None
@@ -296,6 +314,12 @@ class Runner:
                 if self.output_off_latency_s is None
                 else 1e3 * self.output_off_latency_s,
             }
+        if self.output_unknown is not None:
+            result["output_state"] = "unknown"
+            result["ended_as"] = status
+            result["output_error"] = self.output_unknown
+            reason = output_unknown_text(self.output_unknown) + (f" The run {status}: {reason}" if reason else "")
+            status = OUTPUT_UNKNOWN
         recorded = True
         try:
             self.store.finish_run(self.run_id, status, reason=reason, result=result)

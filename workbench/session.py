@@ -120,6 +120,16 @@ def safety_text(event: SafetyEvent) -> str:
             f"{event.half_cycle}): current switched off")
 
 
+def output_alarm(finished: RunFinished) -> str | None:
+    """The warning to show until acknowledged when a run ended with the cycler's output state unknown
+    (the current may still be on), saying what to do; None otherwise."""
+    from workbench.runner import OUTPUT_UNKNOWN
+
+    if finished.status != OUTPUT_UNKNOWN:
+        return None
+    return f"Run {finished.run_id}: {finished.reason}"
+
+
 def finished_text(finished: RunFinished) -> str:
     """The one line that says how a run ended, with its key result."""
     text = f"Run {finished.run_id} {finished.status}"
