@@ -22,8 +22,12 @@ VISA library (carrying the cell model and the clock) for an emulated role and ``
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
+import threading
 import tomllib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,6 +250,11 @@ class Bench:
 
             self.emulation = visa_library(cell=cell if cell is not None else config.cell,
                                           clock=self.clock, seed=config.seed)
+        self._cells: dict[str, Any] = {}          # sample key -> the emulated cell registered for it
+        self._replacements: dict[str, int] = {}   # sample key -> cells made for it so far
+        self._cells_lock = threading.Lock()
+        initial = self.cell
+        self._cell_seed = config.seed if config.seed is not None else getattr(initial, "seed", None)
         self._instruments: dict[str, Instrument | None] = dict.fromkeys(ROLES)
         self.connection_errors: dict[str, str] = {}
         try:
@@ -278,8 +287,65 @@ class Bench:
 
     @property
     def cell(self) -> Any:
-        """The emulated cell model, or None on an all-real bench."""
+        """The emulated cell measured now, or None on an all-real bench."""
         return None if self.emulation is None else self.emulation.cell
+
+    def set_sample_cell(self, sample_key: str, *, surface_state: str, thickness_cm: float,
+                        electrode_diameter_cm: float, fresh: bool = False) -> Any:
+        """Make the emulated twins measure the cell of sample ``sample_key``; return it (None: all real).
+
+        Each sample key has its own emulated cell, made from the surface state and geometry on first
+        use and kept afterwards, so a cell that shorted stays shorted for that sample and no other.
+        ``fresh=True`` replaces the sample's cell with a new one ("Replace cell"); a description that
+        no longer matches the registered cell (another surface state, thickness or diameter) also gets
+        a new cell. The bench's initial cell (``[bench] cell`` of the config) becomes the first sample's
+        cell when it matches that sample's description. On a bench without an emulated role nothing
+        changes and None is returned. Raises ``ValueError`` for a surface state the emulated cell
+        does not know or a non-positive length.
+        """
+        if self.emulation is None:
+            return None
+        from instruments.emulation.cell import CellModel, find_preset
+
+        key = str(sample_key)
+        if not key.strip():
+            raise ValueError("the sample key (the sample's name) is empty")
+        state = find_preset(surface_state).name
+        for name, value in (("thickness_cm", thickness_cm), ("electrode_diameter_cm", electrode_diameter_cm)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                    or value <= 0:
+                raise ValueError(f"{name} must be a positive length in cm, got {value!r}")
+        thickness_cm, electrode_diameter_cm = float(thickness_cm), float(electrode_diameter_cm)
+
+        def matches(cell) -> bool:
+            return (cell.surface_state == state
+                    and math.isclose(cell.thickness_cm, thickness_cm, rel_tol=1e-9)
+                    and math.isclose(cell.electrode_diameter_cm, electrode_diameter_cm, rel_tol=1e-9))
+
+        with self._cells_lock:
+            cell = None if fresh else self._cells.get(key)
+            if cell is not None and not matches(cell):
+                cell = None
+            current = self.emulation.cell
+            if (cell is None and not fresh and key not in self._cells and current.name is None
+                    and all(c is not current for c in self._cells.values()) and matches(current)):
+                current.name, cell = key, current   # the cell on the stage at start is this sample's
+            if cell is None:
+                made = self._replacements.get(key, 0)
+                self._replacements[key] = made + 1
+                seed = None
+                if self._cell_seed is not None:
+                    import numpy as np
+
+                    sequence = np.random.SeedSequence([self._cell_seed, zlib.crc32(key.encode()), made])
+                    seed = int(sequence.generate_state(1, dtype=np.uint64)[0])
+                params = dataclasses.replace(current.params, thickness_cm=thickness_cm,
+                                             electrode_diameter_cm=electrode_diameter_cm)
+                cell = CellModel(state, clock=self.clock, seed=seed, params=params, stage=current.stage,
+                                 name=key)
+            self._cells[key] = cell
+            self.emulation.set_cell(cell)
+            return cell
 
     # --- roles -------------------------------------------------------------------------------
     @property

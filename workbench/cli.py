@@ -11,7 +11,9 @@
 ``run`` shows a progress bar with the time left on stderr; ``--json`` prints a summary on stdout at
 the end (run id, status, reason, the critical current density where there is one); ``--echo-points``
 prints one JSON line per point on stdout right after the store committed it. On an emulated bench the
-emulated cell takes the protocol's sample surface state unless ``--cell`` names another.
+twins measure the emulated cell of the protocol's sample (its surface state, pellet thickness and
+electrode diameter); ``--cell STATE`` gives that sample another surface state, and the run is stored
+with the surface state measured. ``--cell`` is refused on a bench without an emulated instrument.
 
 Exit codes: 0 the run completed (or ended in the short it was looking for), 1 it was aborted or
 failed, 2 bad input (nothing started), 3 the bench could not be opened, 4 the cycler did not confirm
@@ -54,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=None, help="emulated time runs FACTOR times faster than the wall clock"
     )
     run.add_argument(
-        "--cell", default=None, help="surface state of the emulated cell (default: the sample's)"
+        "--cell", default=None, help="surface state of the sample on an emulated bench (default: the protocol's)"
     )
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")
     run.add_argument(
@@ -199,27 +201,31 @@ def _run(args) -> int:
         load_config(args.config)  # a bad config is bad input: refused before the store or a bench is opened
     except ConfigError as exc:
         raise CliError(f"{exc} Nothing was started.") from None
-    try:
-        from workbench.cell import parse_surface_state
+    sample = protocol.sample
+    if args.cell:
+        from workbench.cell import SampleError
 
-        cell = parse_surface_state(args.cell).name if args.cell else protocol.sample.surface_state
-    except ValueError as exc:
-        raise CliError(f"--cell: {exc}") from None
+        try:
+            sample = dataclasses.replace(sample, surface_state=args.cell)
+        except SampleError as exc:
+            raise CliError(f"--cell: {str(exc).split(': ', 1)[1]} Nothing was started.") from None
     store = _open_store(args.store, write=True)
     try:
-        bench = Bench.from_config(args.config, speed=args.speed, cell=cell)
+        bench = Bench.from_config(args.config, speed=args.speed, cell=sample.surface_state)
     except ConfigError as exc:
         raise CliError(f"{exc} Nothing was started.") from None
     except Exception as exc:  # noqa: BLE001 - say what failed, no traceback
         raise CliError(f"cannot open the bench: {type(exc).__name__}: {exc}", EXIT_NO_BENCH) from None
+    if args.cell and bench.emulation is None:
+        bench.close()
+        raise CliError(
+            "--cell sets the surface state of the emulated cell, and this bench has no emulated "
+            "instrument; describe the real cell in the protocol's [sample] table. Nothing was started."
+        )
     from workbench.session import RunRefused, Session
 
     try:
         procedure = protocol.procedure()
-        sample = protocol.sample
-        if args.cell and cell != sample.surface_state:
-            # the run is stored under the surface state that was measured
-            sample = dataclasses.replace(sample, surface_state=cell)
         session = Session(bench, store, sample=sample)
         speed = getattr(bench.clock, "speed", 1.0)
         listeners = []

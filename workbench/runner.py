@@ -1,6 +1,8 @@
 """How is a procedure executed? On a worker thread, store first, then listeners, output off at the end.
 
-``Runner(procedure, bench, sample, store)`` runs ``procedure.run(ctx)`` on a worker thread. For every
+``Runner(procedure, bench, sample, store)`` runs ``procedure.run(ctx)`` on a worker thread. On a bench
+with emulated instruments the sample is put on the bench first (``bench.set_sample_cell``): the twins
+measure that sample's emulated cell, and the run's ``instruments["cell"]`` names it. For every
 item it yields, the runner first commits it to the store (points get their sequence number there),
 then calls the short detector (for procedures that drive current), then every subscribed listener,
 all on the worker thread. Between items it honours pause (current zero and output off while paused,
@@ -197,8 +199,24 @@ class Runner:
             ctx.source(current_a)
         self._set_state("running")
 
+    def _put_sample_on_bench(self) -> str | None:
+        """On an emulated bench, make the twins measure this sample's cell; return its description."""
+        set_sample_cell = getattr(self.bench, "set_sample_cell", None)
+        if not callable(set_sample_cell):
+            return None
+        cell = set_sample_cell(
+            self.sample.name,
+            surface_state=self.sample.surface_state,
+            thickness_cm=self.sample.thickness_cm,
+            electrode_diameter_cm=self.sample.electrode_diameter_mm / 10.0,
+        )
+        return None if cell is None else cell.describe()
+
     def _open_run(self) -> int:
         instruments: dict[str, str] = {}
+        cell = self._put_sample_on_bench()
+        if cell is not None:
+            instruments["cell"] = cell
         roles = getattr(self.bench, "roles", None)
         entries = (
             roles()

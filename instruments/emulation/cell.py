@@ -86,6 +86,26 @@ PRESETS: dict[str, SurfacePreset] = {p.name: p for p in (
 )}
 
 
+def _interpolated(solvent: str, grit: int, suffix: str) -> SurfacePreset:
+    """A grit between the paper's 500 and 4000 (1200, 2400): log-linear in the grit size (assumed)."""
+    low, high = PRESETS[f"{solvent}500{suffix}"], PRESETS[f"{solvent}4000{suffix}"]
+    x = math.log(grit / 500) / math.log(4000 / 500)
+
+    def between(a: float, b: float) -> float:
+        return math.exp(math.log(a) + x * (math.log(b) - math.log(a)))
+
+    return SurfacePreset(f"{solvent}{grit}{suffix}", between(low.r_interface_ohm_cm2, high.r_interface_ohm_cm2),
+                         between(low.ccd_mA_cm2, high.ccd_mA_cm2),
+                         between(low.pore_onset_mA_cm2, high.pore_onset_mA_cm2), low.thermally_activated)
+
+
+for _solvent in ("EtOH", "dry"):
+    for _grit in (1200, 2400):
+        for _suffix in ("", "-anneal"):
+            _p = _interpolated(_solvent, _grit, _suffix)
+            PRESETS[_p.name] = _p
+
+
 def find_preset(name: str) -> SurfacePreset:
     """The preset for a surface state name (case, '_' and '-' spacing forgiven)."""
     key = name.strip().lower().replace("_", " ")
@@ -123,9 +143,11 @@ class CellModel:
 
     def __init__(self, surface_state: str = "as sintered", *, clock: Clock | None = None,
                  seed: int | None = None, params: CellParameters | None = None,
-                 stage: ThermalStage | None = None):
+                 stage: ThermalStage | None = None, name: str | None = None):
         self.preset = find_preset(surface_state)
         self.params = params or CellParameters()
+        #: the sample this cell is registered under on a bench (None: the bench's initial cell)
+        self.name = name
         self.clock = clock if clock is not None else ManualClock()
         self.stage = stage if stage is not None else ThermalStage(self.clock)
         self.seed = seed
@@ -156,6 +178,18 @@ class CellModel:
         self._soft_flow_s = 0.0
 
     # --- read-only facts ---------------------------------------------------------------------
+    def describe(self) -> str:
+        """One line naming this cell: "emulated cell NZSP-01: EtOH500, 1.70 mm, 8.5 mm electrodes"."""
+        who = f"emulated cell {self.name}" if self.name else "emulated cell"
+        text = (f"{who}: {self.surface_state}, {10 * self.params.thickness_cm:.2f} mm, "
+                f"{10 * self.params.electrode_diameter_cm:.1f} mm electrodes")
+        state = self.short_state
+        return text + (f", {state}-shorted" if state != "none" else "")
+
+    @property
+    def electrode_diameter_cm(self) -> float:
+        return self.params.electrode_diameter_cm
+
     @property
     def surface_state(self) -> str:
         return self.preset.name

@@ -120,6 +120,33 @@ class EmulatedVisaLibrary(VisaLibraryBase):
         else:
             self.faults.pop(self._canonical(resource_name), None)
 
+    def set_cell(self, cell) -> None:
+        """Put another cell on the bench: every emulated instrument measures ``cell`` from now on.
+
+        The cell must run on this library's clock; a current the cycler is sourcing moves to the new
+        cell (and the old one is left at rest).
+        """
+        if cell.clock is not self.clock:
+            raise ValueError("the new cell runs on another clock than this emulated bench")
+        old = self.cell
+        if old is cell:
+            return
+        locks = [self._device_locks[name] for name in sorted(self._device_locks)]
+        for lock in locks:
+            lock.acquire()
+        try:
+            current_a = old.current_a if old is not None else 0.0
+            for instrument in (*self.devices.values(), *self.bindings.values()):
+                if hasattr(instrument, "cell"):
+                    instrument.cell = cell
+            self.cell = cell
+            if old is not None:
+                old.set_current_a(0.0)
+            cell.set_current_a(current_a)
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
     def eclib(self, address: str = "USB0"):
         """The emulated BioLogic binding on this library's cell and clock (one per address)."""
         if address not in self.bindings:
