@@ -12,6 +12,12 @@ the emulated twin or the real device::
     resource = "GPIB0::4::INSTR"
     emulated = true             # false: open the real instrument through the system's VISA
 
+A BioLogic VMP-300 is not a VISA instrument: ``driver = "vmp300"``, ``resource = "USB0"`` (or the
+instrument's IP address), ``channel`` (1 to 16) and ``dll_path`` (EClib64.dll or its folder; default
+``$ECLIB_DIR``, then the Development Package's folder). Giving the same instrument and channel to the
+``fra`` and ``galvanostat`` roles makes one channel serve both, through one connection. Each driver
+declares its options (``OPTIONS``); any other key is refused.
+
 Swapping a role to the real instrument is the one line ``emulated = false``. The shipped default,
 ``resources/benches/emulated.toml``, is all-emulated with the as-sintered cell.
 
@@ -66,11 +72,7 @@ DRIVER_OPTIONS: dict[str, dict[str, tuple[type, str]]] = {
     "solartron1260": {"visa_library": (str, "the VISA library to use (a path, or '@py')")},
     "keithley2400": {"visa_library": (str, "the VISA library to use (a path, or '@py')")},
     "linkam_t95": {"visa_library": (str, "the VISA library to use (a path, or '@py')")},
-    "vmp300": {
-        "dll_path": (str, "the path of EClib.dll"),
-        "channel": (int, "the channel number, from 1"),
-        "force_firmware": (bool, "true to reload the channel firmware"),
-    },
+    # vmp300: declared by its driver classes (instruments/biologic/vmp300.py OPTIONS), per role
 }
 
 #: Emulated clock speeds accepted besides ``inf`` (no waiting at all).
@@ -220,14 +222,21 @@ def _check_cell(path, cell: str) -> None:
         ) from None
 
 
+def driver_options(role: str, driver: str) -> dict[str, tuple[type, str]]:
+    """The options a driver takes in a role's section (name -> (type, meaning)): those its class declares
+    (``OPTIONS``, which may differ by role), else the ones listed in ``DRIVER_OPTIONS``."""
+    declared = getattr(driver_class(role, driver), "OPTIONS", None)
+    return dict(declared) if declared is not None else dict(DRIVER_OPTIONS.get(driver, {}))
+
+
 def _check_options(path, role: str, driver: str, options: dict[str, Any]) -> None:
-    known = DRIVER_OPTIONS.get(driver, {})
+    known = driver_options(role, driver)
     for key, value in options.items():
         if key not in known:
             expected = ", ".join(["driver", "resource", "emulated", *known])
             raise ConfigError(f"{path}: unknown key '{role}.{key}' for driver {driver!r}; expected {expected}.")
         kind, what = known[key]
-        _expect(path, f"{role}.{key}", value, kind, what)
+        _expect(path, f"{role}.{key}", value, (int, float) if kind is float else kind, what)
 
 
 def driver_class(role: str, driver: str) -> type[Instrument]:
@@ -385,9 +394,11 @@ class Bench:
             manager = pyvisa.ResourceManager(self.emulation)
         else:
             manager = pyvisa.ResourceManager(spec.options.get("visa_library", "@py"))
+        options = {k: v for k, v in spec.options.items() if k != "visa_library"}
+        if not spec.emulated and getattr(cls, "uses_bench_clock", False):
+            options["clock"] = self.clock     # the driver polls on the bench's clock
         instrument = cls.open(spec.resource, resource_manager=manager,
-                              emulation=self.emulation if spec.emulated else None,
-                              **{k: v for k, v in spec.options.items() if k != "visa_library"})
+                              emulation=self.emulation if spec.emulated else None, **options)
         expected = ROLES[role][0]
         if not isinstance(instrument, expected):
             raise ConfigError(f"driver {spec.driver!r} does not implement the {ROLES[role][1]} role.")

@@ -61,6 +61,8 @@ class FrequencyResponseAnalyser(Instrument):
     """An impedance analyser measuring one frequency at a time."""
 
     role_label = "Impedance analyser"
+    #: the highest frequency the analyser measures (Hz); None when the driver does not say
+    max_frequency_hz: float | None = None
 
     @abstractmethod
     def configure(

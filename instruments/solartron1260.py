@@ -33,6 +33,7 @@ class Solartron1260(VisaDriver, FrequencyResponseAnalyser):
 
     model = "Solartron 1260"
     default_resource = "GPIB0::4::INSTR"
+    max_frequency_hz = 32e6     # the 1260's range: 10 uHz to 32 MHz
     # Input terminator is set by rear switches F1/F2 (default LF). The output terminator is CR LF with
     # OT0 per vtipy and a 1260A script, CR LF + EOI with OT1 per Craig-Venables/ums: the sources disagree,
     # so the driver reads up to LF and strips whatever precedes it.

@@ -4,7 +4,7 @@
 
     python -m workbench run PROTOCOL.toml [--config BENCH.toml] [--store FILE] [--speed FACTOR]
                                           [--cell STATE] [--json] [--echo-points] [--quiet]
-    python -m workbench plan PROTOCOL.toml
+    python -m workbench plan PROTOCOL.toml [--config BENCH.toml]
     python -m workbench runs [--store FILE] [--json]
     python -m workbench export RUN_ID [--store FILE] [--format csv|z] [-o PATH]
 
@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="check a protocol and print its plan; touches no instrument")
     plan.add_argument("protocol", type=Path)
+    plan.add_argument(
+        "--config", type=Path, default=None, help="bench config: fit the plan to its analyser's frequency range"
+    )
     plan.add_argument("--json", action="store_true")
 
     runs = sub.add_parser("runs", help="list the runs in the store")
@@ -132,7 +135,18 @@ def _open_store(path: Path | None, *, write: bool = False):
 
 def _plan(args) -> int:
     protocol = _load(args.protocol)
-    plan = protocol.procedure().plan(protocol.sample)
+    procedure, notes = protocol.procedure(), []
+    if args.config is not None:
+        from instruments.bench import ConfigError, driver_class, load_config
+        from workbench.procedures.analyser_range import fit_to_analyser
+
+        try:
+            analyser = driver_class("fra", load_config(args.config).roles["fra"].driver)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+        procedure, notes = fit_to_analyser(procedure, analyser.max_frequency_hz, getattr(analyser, "model", ""))
+    plan = procedure.plan(protocol.sample)
+    plan.notes += notes
     if args.json:
         from workbench.store import to_jsonable
 

@@ -44,6 +44,7 @@ from workbench.events import (
     StateChanged,
     StepStarted,
 )
+from workbench.procedures.analyser_range import analyser_limit, fit_to_analyser
 from workbench.procedures.base import Procedure, RunContext, Stopped
 from workbench.safety import ShortCriteria, ShortDetector
 from workbench.store import Store, to_jsonable
@@ -92,11 +93,13 @@ class Runner:
         criteria: ShortCriteria | None = None,
         progress_interval_s: float = 0.25,
     ):
+        procedure, notes = fit_to_analyser(procedure, *analyser_limit(bench))
         self.procedure = procedure
         self.bench = bench
         self.sample = sample
         self.store = store if store is not None else Store(":memory:")
         self.plan = procedure.checked_plan(sample)  # ParameterError: a run longer than any bench run
+        self.plan.notes += notes
         self.detector: ShortDetector | None = None
         if procedure.uses_galvanostat:
             self.detector = ShortDetector(criteria, on_detect=self._on_safety)

@@ -6,10 +6,12 @@ driver decodes the same way as with the real library. Conventions of the instrum
 current is anodic (it strips Na from the working electrode) and Ewe is the working electrode's
 potential against the counter electrode.
 
-Techniques: PEIS (``peis4.ecc``; one process-1 row per frequency, each ready after
-``Wait_for_steady`` periods plus ``Average_N_times`` measurements of max(0.1 s, 2 periods) -- the
-instrument's real timing is not published, this is an estimate) and CP (``cp4.ecc``; constant current,
-one row per poll). Linked techniques (``first``/``last``) run one after another.
+Techniques: PEIS and GEIS (``peis4.ecc``, ``geis4.ecc``; one process-1 row per frequency, each ready
+after ``Wait_for_steady`` periods plus ``Average_N_times`` measurements of max(0.1 s, 2 periods) -- the
+instrument's real timing is not published, this is an estimate) and CP (``cp4.ecc``; the first current
+step, one row per poll). Linked techniques (``first``/``last``) run one after another. One channel (the
+DLL's channel 0) with a PREMIUM board is plugged. Row times follow the DLL: ``StartTime`` is the
+technique's start in seconds since the channel started, t_high/t_low count TimeBase ticks from it.
 """
 
 from __future__ import annotations
@@ -21,22 +23,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from instruments.biologic.binding import (
+    BOARD_PREMIUM,
     DEVICE_CODE_VMP300,
     STATE_RUN,
     STATE_STOP,
     TECHNIQUE_ID,
+    ChannelInfo,
     CurrentValues,
     DataInfos,
     DeviceInfo,
     EccParam,
     EcLibError,
+    float_from_word,
     split_time,
     word_from_float,
 )
 from instruments.emulation.fra_noise import add_noise
 
 TIME_BASE_S = 2.0e-5
-KNOWN_FILES = {"peis4.ecc": "PEIS", "cp4.ecc": "CP", "ocv4.ecc": "OCV"}
+KNOWN_FILES = {"peis4.ecc": "PEIS", "geis4.ecc": "GEIS", "cp4.ecc": "CP", "ocv4.ecc": "OCV"}
+PLUGGED = (0,)
 
 
 def peis_point_s(frequency_hz: float, average_n: int, wait_periods: float) -> float:
@@ -99,13 +105,42 @@ class EmulatedEcLib:
         self.connected = True
         return 0, DeviceInfo(DEVICE_CODE_VMP300, 1137, 1, "EMULATED")
 
-    def load_firmware(self, device_id: int, channels: Sequence[int], *, force_reload: bool = False) -> None:
+    def _channel(self, function: str, channel: int) -> None:
+        if channel not in PLUGGED:
+            raise EcLibError(function, -3)
+
+    def channels_plugged(self, device_id: int) -> list[int]:
+        self._enter("BL_GetChannelsPlugged", device_id)
+        return list(PLUGGED)
+
+    def channel_info(self, device_id: int, channel: int) -> ChannelInfo:
+        self._enter("BL_GetChannelInfos", device_id)
+        self._channel("BL_GetChannelInfos", channel)
+        return ChannelInfo(channel, 3, 1, 11 if self.firmware_loaded else 0, 601, self.state, len(self.techniques))
+
+    def channel_board_type(self, device_id: int, channel: int) -> int:
+        self._enter("BL_GetChannelBoardType", device_id)
+        self._channel("BL_GetChannelBoardType", channel)
+        return BOARD_PREMIUM
+
+    def load_firmware(self, device_id: int, channels: Sequence[int], *, force_reload: bool = False,
+                      bin_file: str | None = None, xlx_file: str | None = None) -> dict[int, int]:
         self._enter("BL_LoadFirmware", device_id)
         self.firmware_loaded = True
+        return {channel: 0 if channel in PLUGGED else -3 for channel in channels}
+
+    def convert_single(self, word: int, board_type: int) -> float:
+        return float_from_word(word)
+
+    def get_current_values(self, device_id: int, channel: int) -> CurrentValues:
+        self._enter("BL_GetCurrentValues", device_id)
+        self._channel("BL_GetCurrentValues", channel)
+        return self._values(self.clock.now(), 0)
 
     def load_technique(self, device_id: int, channel: int, technique_file: str,
                        parameters: Sequence[EccParam], *, first: bool = True, last: bool = True) -> None:
         self._enter("BL_LoadTechnique", device_id)
+        self._channel("BL_LoadTechnique", channel)
         if not self.firmware_loaded:
             raise EcLibError("BL_LoadTechnique", -308)
         if technique_file not in KNOWN_FILES:
@@ -116,7 +151,7 @@ class EmulatedEcLib:
             self.techniques = []
         params = {p.label: p.value for p in parameters if p.index == 0}
         technique = _Technique(KNOWN_FILES[technique_file], params, len(self.techniques))
-        if technique.name == "PEIS":
+        if technique.name in ("PEIS", "GEIS"):
             technique.frequencies = peis_frequencies(params)
             durations = [peis_point_s(f, int(params.get("Average_N_times", 1)),
                                       float(params.get("Wait_for_steady", 0.0))) for f in technique.frequencies]
@@ -125,6 +160,7 @@ class EmulatedEcLib:
 
     def start_channel(self, device_id: int, channel: int) -> None:
         self._enter("BL_StartChannel", device_id)
+        self._channel("BL_StartChannel", channel)
         if not self.techniques:
             raise EcLibError("BL_StartChannel", -6, "no technique loaded")
         self.state = STATE_RUN
@@ -141,6 +177,7 @@ class EmulatedEcLib:
 
     def stop_channel(self, device_id: int, channel: int) -> None:
         self._enter("BL_StopChannel", device_id)
+        self._channel("BL_StopChannel", channel)
         self.state = STATE_STOP
         self.cell.set_current_a(0.0)
 
@@ -155,43 +192,50 @@ class EmulatedEcLib:
 
     def get_data(self, device_id: int, channel: int) -> tuple[DataInfos, CurrentValues, list[int]]:
         self._enter("BL_GetData", device_id)
+        self._channel("BL_GetData", channel)
         fault = self._last_fault
         if fault == "timeout":
-            raise EcLibError("BL_GetData", -203)
+            raise EcLibError("BL_GetData", -202)
         if fault == "garbled":
             raise EcLibError("BL_GetData", -404)
         now = self.clock.now()
         rows: list[list[int]] = []
         technique = self.techniques[self._active] if self.techniques else None
+        started = self._active_start - self.t_start
         if technique is not None and self.state == STATE_RUN:
-            if technique.name == "PEIS":
+            if technique.name in ("PEIS", "GEIS"):
                 rows = self._peis_rows(technique, now)
             elif technique.name == "CP":
                 rows = self._cp_rows(technique, now)
-        voltage = -self.cell.voltage_v()     # Ewe of the working electrode against the counter electrode
-        values = CurrentValues(self.state, len(rows), TIME_BASE_S, voltage, 0.0, -self.cell.current_a,
-                               now - self.t_start)
         index = technique.index if technique else 0
         tid = TECHNIQUE_ID.get(technique.name, 0) if technique else 0
-        infos = DataInfos(0, len(rows), len(rows[0]) if rows else 0, index, tid, 1 if tid == 104 else 0, 0,
-                          self.t_start)
-        return infos, values, [w for row in rows for w in row]
+        eis = technique is not None and technique.name in ("PEIS", "GEIS")
+        infos = DataInfos(0, len(rows), len(rows[0]) if rows else 0, index, tid, 1 if eis and rows else 0, 0,
+                          started)
+        return infos, self._values(now, len(rows)), [w for row in rows for w in row]
+
+    def _values(self, now: float, rows: int) -> CurrentValues:
+        voltage = -self.cell.voltage_v()     # Ewe of the working electrode against the counter electrode
+        return CurrentValues(self.state, rows, TIME_BASE_S, voltage, 0.0, -self.cell.current_a,
+                             now - self.t_start)
 
     def _peis_rows(self, technique: _Technique, now: float) -> list[list[int]]:
         elapsed = now - self._active_start
         ready = int(np.searchsorted(technique.ends_s, elapsed, side="right"))
         rows = []
         amplitude = float(technique.params.get("Amplitude_Voltage", 0.01))
+        amplitude_a = float(technique.params.get("Amplitude_Current", 1e-4))
         average = int(technique.params.get("Average_N_times", 1))
         for k in range(technique.rows_sent, ready):
             f = float(technique.frequencies[k])
             cycles = average * max(0.1, 2.0 / f) * f
             z = complex(add_noise(self.cell.impedance(f), f, cycles, self.rng)[0])
-            i_abs = amplitude / abs(z)
+            e_abs, i_abs = (amplitude, amplitude / abs(z)) if technique.name == "PEIS" else (amplitude_a * abs(z),
+                                                                                               amplitude_a)
             phase_deg = math.degrees(math.atan2(z.imag, z.real))
             t = float(technique.ends_s[k])
             rows.append([word_from_float(v) for v in
-                         (f, amplitude, i_abs, phase_deg, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, t)])
+                         (f, e_abs, i_abs, phase_deg, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, t)])
         technique.rows_sent = ready
         if ready >= len(technique.frequencies):
             self._next(self._active_start + float(technique.ends_s[-1]) if len(technique.ends_s) else now)
@@ -203,7 +247,7 @@ class EmulatedEcLib:
         if elapsed >= duration:
             self._next(self._active_start + duration)
             elapsed = duration
-        ticks = int(round((now - self.t_start) / TIME_BASE_S))
+        ticks = int(round((now - self._active_start) / TIME_BASE_S))
         high, low = split_time(ticks)
         ewe = -self.cell.voltage_v()
         current = -self.cell.current_a

@@ -97,7 +97,7 @@ def test_vanished_device_cannot_be_reopened():
         LinkamT95.open("ASRL1::INSTR", resource_manager=pyvisa.ResourceManager(lib), emulation=lib)
 
 
-@pytest.mark.parametrize("kind, code", [("timeout", "-203"), ("garbled", "-404"), ("vanish", "-200")])
+@pytest.mark.parametrize("kind, code", [("timeout", "-202"), ("garbled", "-404"), ("vanish", "-200")])
 def test_biologic_faults(kind, code):
     lib = visa_library("as sintered", ManualClock(), seed=3)
     cycler = VMP300Galvanostat.open("USB0", resource_manager=None, emulation=lib)

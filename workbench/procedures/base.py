@@ -46,6 +46,8 @@ class Plan:
     total_duration_s: float = 0.0
     n_points: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
+    #: what was changed to fit the bench (e.g. a sweep clipped to the analyser's range), one line each
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -55,6 +57,7 @@ class Plan:
         hours = self.total_duration_s / 3600
         lines = [f"{self.kind}: {len(self.steps)} step(s), {self.n_points} points, about {hours:.2f} h"]
         lines += [f"  {k}: {v}" for k, v in self.summary.items()]
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
