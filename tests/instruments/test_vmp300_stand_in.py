@@ -20,7 +20,7 @@ from instruments.bench import Bench, ConfigError
 from instruments.biologic import eclib_ctypes, frames, stand_in, techniques
 from instruments.biologic.binding import BOARD_PREMIUM, DataInfos, EccParam, EcLibError
 from instruments.biologic.vmp300 import VMP300Galvanostat, VMP300Impedance
-from instruments.clock import ManualClock
+from instruments.clock import AcceleratedClock, ManualClock
 from instruments.roles import InstrumentError
 from workbench.cell import Sample
 from workbench.procedures import (
@@ -417,3 +417,15 @@ def test_lost_communication_fails_the_run_with_the_library_error(vmp_bench, tmp_
     assert finished.status == "failed"
     assert "BL_GetData" in finished.reason and "-200: communication with the instrument failed" in finished.reason
     assert si.get("state") == 0 and si.get("current_a") == 0.0
+
+
+def test_the_users_check_script_runs_on_the_stand_in(built, si, capsys):
+    from instruments.biologic import check_dll
+
+    si.use_clock(AcceleratedClock(200.0))
+    assert check_dll.main(["--dll", str(built.library), "--address", "USB0", "--channel", "2", "--peis-hz", "318"]) == 0
+    out = capsys.readouterr().out
+    assert "MISMATCH" not in out and "TDataInfos           40          40" in out
+    assert "channel 2: board type 2 (PREMIUM)" in out and "OCV: 7 rows" in out
+    assert "PEIS process 1, 14 columns" in out and "f = 318 Hz" in out
+    assert si.get("connections") == 0
