@@ -244,6 +244,11 @@ class _VMP300:
     def clock(self) -> Clock:
         return self.shared.clock
 
+    @property
+    def lock(self):
+        """The channel's RLock, shared by both roles; every library call sequence runs under it."""
+        return self.shared.lock
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
