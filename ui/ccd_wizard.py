@@ -41,13 +41,19 @@ from ui.memory import remember
 from ui.plots.cycling import CyclingPlot
 from ui.plots.nyquist import NyquistPlot
 from ui.session_bridge import SessionBridge
-from workbench.cell import PAPER_SURFACE_STATES, Sample
+from workbench.cell import GRIT_SIZES, PAPER_SURFACE_STATES, Sample, SampleError, parse_surface_state
 from workbench.procedures import CCDParameters, CCDTest, FormationCycles, FormationParameters
 from workbench.procedures.impedance_sweep import ImpedanceSweepParameters
+from workbench.procedures.parameters import ParameterError, all_errors
 from workbench.safety import ShortCriteria
 from workbench.session import RunRefused, safety_text
 
 ERROR_STYLE = "color: #c62828;"
+WARNING_STYLE = "color: #e65100;"
+#: every surface state the sample model accepts: the paper's first, then the other grits
+SURFACE_STATES = PAPER_SURFACE_STATES + tuple(
+    f"{solvent}{grit}{suffix}" for grit in GRIT_SIZES if f"EtOH{grit}" not in PAPER_SURFACE_STATES
+    for solvent in ("EtOH", "dry") for suffix in ("", "-anneal"))
 MODES = ("Constant capacity", "Constant dwell", "Formation cycles")
 
 
@@ -63,6 +69,15 @@ class _Page(QWizardPage):
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
+        # the line keeps its height whatever it says, so that the fields never move under the pointer
+        self.error.setMinimumHeight(self.error.fontMetrics().lineSpacing() * 4)
+        self.error.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.warning = QLabel("")
+        self.warning.setObjectName("warning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
         self._ok = False
 
     def watch(self, *edits) -> None:
@@ -73,15 +88,34 @@ class _Page(QWizardPage):
             signal.connect(self.revalidate)
 
     def revalidate(self, *_args) -> None:
+        self.problems, self.warnings = [], []
         try:
             self.validate_entries()
+        except ParameterError as exc:
+            self.problems.append(exc.for_display(self.LABELS))
         except ValueError as exc:
-            self.error.setText(str(exc))
-            self._ok = False
-        else:
-            self.error.setText("")
-            self._ok = True
+            self.problems.append(str(exc))
+        self._ok = not self.problems
+        self.error.setText("\n".join(self.problems))
+        self.warning.setText("\n".join("⚠ " + w for w in self.warnings))
         self.completeChanged.emit()
+
+    #: the words of the page's fields for the engine's parameter keys
+    LABELS: dict[str, str] = {}
+
+    def read_all(self, cls, entries: dict, labels: dict | None = None) -> dict:
+        """Read every field (``key -> read()``) and check them together as ``cls``: every problem goes to
+        ``self.problems`` at once; returns the values read."""
+        values = {}
+        for key, read in entries.items():
+            try:
+                values[key] = read()
+            except ParameterError as exc:
+                self.problems.append(exc.for_display(labels or self.LABELS))
+            except ValueError as exc:
+                self.problems.append(str(exc))
+        self.problems += [exc.for_display(labels or self.LABELS) for exc in all_errors(cls, values)]
+        return values
 
     def validate_entries(self) -> None:  # overridden
         pass
@@ -95,11 +129,17 @@ class CellPage(_Page):
         super().__init__("The cell", "The Na|NZSP|Na symmetric cell to be tested.")
         self.settings = settings
         self.name = QLineEdit(settings.value("ccd/sample_name", "NZSP-01"))
-        self.surface = QComboBox()
-        self.surface.setEditable(True)
-        self.surface.addItems(PAPER_SURFACE_STATES)
-        self.surface.setCurrentText(settings.value("ccd/surface_state", "as sintered"))
-        self.surface.setToolTip("The paper's nomenclature: as sintered, EtOH500, dry4000-anneal, ...")
+        self.surface = QComboBox()  # a plain list: one click opens it
+        self.surface.addItems(SURFACE_STATES)
+        self.surface.setMaxVisibleItems(len(SURFACE_STATES))
+        saved = settings.value("ccd/surface_state", "as sintered")
+        try:
+            saved = parse_surface_state(saved).name
+        except ValueError:
+            saved = "as sintered"
+        self.surface.setCurrentText(saved)
+        self.surface.setToolTip("The paper's nomenclature: as sintered, EtOH500 (ethanol, SiC grit 500), "
+                                "dry4000-anneal (no solvent, grit 4000, annealed at 900 °C), ...")
         self.thickness = QLineEdit(settings.value("ccd/thickness_mm", "1.70"))
         self.diameter = QLineEdit(settings.value("ccd/electrode_diameter_mm", "8.5"))
         self.area = QLabel()
@@ -110,16 +150,33 @@ class CellPage(_Page):
         form.addRow("Na electrode diameter (mm)", self.diameter)
         form.addRow("Electrode area", self.area)
         form.addRow(self.error)
+        form.addRow(self.warning)
         self.sample: Sample | None = None
         self.watch(self.name, self.surface, self.thickness, self.diameter)
         self.revalidate()
 
+    LABELS = {"name": "Sample name", "surface_state": "Surface history", "thickness_mm": "Pellet thickness (mm)",
+              "electrode_diameter_mm": "Na electrode diameter (mm)"}
+
     def validate_entries(self) -> None:
         self.sample = None
         self.area.setText("—")
-        diameter = parse_number(self.diameter.text(), "Electrode diameter")
-        self.sample = Sample(self.name.text().strip(), self.surface.currentText().strip(),
-                             parse_number(self.thickness.text(), "Pellet thickness"), diameter)
+        typed = {"name": self.name.text().strip(), "surface_state": self.surface.currentText().strip()}
+        for key, field in (("thickness_mm", self.thickness), ("electrode_diameter_mm", self.diameter)):
+            try:
+                typed[key] = parse_number(field.text(), self.LABELS[key])
+            except ValueError as exc:
+                self.problems.append(str(exc))
+        # each field checked on its own, so that every problem is said at once
+        good = {"name": "NZSP", "surface_state": "as sintered", "thickness_mm": 1.7, "electrode_diameter_mm": 8.5}
+        for key, value in typed.items():
+            try:
+                Sample(**{**good, key: value})
+            except SampleError as exc:
+                self.problems.append(f"{self.LABELS[exc.field]}: {exc.message}")
+        if self.problems:
+            return
+        self.sample = Sample(**typed)
         self.area.setText(f"{self.sample.area_cm2:.4f} cm²  (π d² / 4)")
         for key, value in (("sample_name", self.name.text()), ("surface_state", self.surface.currentText()),
                            ("thickness_mm", self.thickness.text()),
@@ -173,11 +230,14 @@ class ProtocolPage(_Page):
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.total = QLabel()
+        self.total.setObjectName("total")
+        self.total.setWordWrap(True)
         layout = QGridLayout(self)
         left = QVBoxLayout()
         left.addLayout(common)
         left.addWidget(self.stack)
         left.addWidget(self.error)
+        left.addWidget(self.warning)
         left.addStretch(1)
         layout.addLayout(left, 0, 0)
         right = QVBoxLayout()
@@ -208,30 +268,50 @@ class ProtocolPage(_Page):
             widget.setVisible(mode == "Constant dwell")
         self.revalidate()
 
-    def build_parameters(self, **extra):
-        cycles = parse_number(self.cycles.text(), "Cycles per step")
-        if cycles != int(cycles):
-            raise ValueError(f"Cycles per step: {cycles:g} is not a whole number.")
-        common = {"cycles_per_step": int(cycles),
-                  "sample_period_s": parse_number(self.sample_period.text(), "Sample period")}
+    LABELS = {"start_current_density_mA_cm2": "Start (mA/cm²)", "stop_current_density_mA_cm2": "Stop (mA/cm²)",
+              "step_current_density_mA_cm2": "Step (mA/cm²)",
+              "capacity_mAh_cm2": "Capacity per half-cycle (mAh/cm²)",
+              "half_cycle_s": "Half-cycle duration (s)", "cycles_per_step": "Cycles per step",
+              "sample_period_s": "Sample period (s)", "current_densities_mA_cm2": "Current densities (mA/cm²)",
+              "half_cycles_s": "Half-cycle durations (s)", "compliance_v": "Voltage compliance (V)"}
+
+    def _entries(self) -> tuple[type, dict]:
+        """The parameters class of the chosen protocol, and how to read each of its fields."""
+        def cycles():
+            value = parse_number(self.cycles.text(), "Cycles per step")
+            if value != int(value):
+                raise ValueError(f"Cycles per step: {value:g} is not a whole number.")
+            return int(value)
+
+        entries = {"cycles_per_step": cycles,
+                   "sample_period_s": lambda: parse_number(self.sample_period.text(), "Sample period (s)")}
         mode = self.mode.currentText()
         if mode == "Formation cycles":
-            return FormationParameters(
-                current_densities_mA_cm2=parse_numbers(self.formation_j.text(), "Current densities"),
-                half_cycles_s=parse_numbers(self.formation_t.text(), "Half-cycle durations"),
-                **common, **{k: v for k, v in extra.items() if k == "compliance_v"})
-        staircase = {"start_current_density_mA_cm2": parse_number(self.start.text(), "Start"),
-                     "stop_current_density_mA_cm2": parse_number(self.stop.text(), "Stop"),
-                     "step_current_density_mA_cm2": parse_number(self.step.text(), "Step")}
+            entries["current_densities_mA_cm2"] = lambda: parse_numbers(self.formation_j.text(),
+                                                                        "Current densities (mA/cm²)")
+            entries["half_cycles_s"] = lambda: parse_numbers(self.formation_t.text(), "Half-cycle durations (s)")
+            return FormationParameters, entries
+        entries["start_current_density_mA_cm2"] = lambda: parse_number(self.start.text(), "Start (mA/cm²)")
+        entries["stop_current_density_mA_cm2"] = lambda: parse_number(self.stop.text(), "Stop (mA/cm²)")
+        entries["step_current_density_mA_cm2"] = lambda: parse_number(self.step.text(), "Step (mA/cm²)")
         if mode == "Constant capacity":
-            staircase["capacity_mAh_cm2"] = parse_number(self.capacity.text(), "Capacity")
+            entries["capacity_mAh_cm2"] = lambda: parse_number(self.capacity.text(),
+                                                               "Capacity per half-cycle (mAh/cm²)")
         else:
-            staircase["half_cycle_s"] = parse_number(self.dwell.text(), "Half-cycle duration")
-        return CCDParameters(**staircase, **common, **extra)
+            entries["half_cycle_s"] = lambda: parse_number(self.dwell.text(), "Half-cycle duration (s)")
+        return CCDParameters, entries
+
+    def is_formation(self) -> bool:
+        return self.mode.currentText() == "Formation cycles"
 
     def make_procedure(self, **extra):
-        parameters = self.build_parameters(**extra)
-        return (FormationCycles if isinstance(parameters, FormationParameters) else CCDTest)(parameters)
+        """The procedure with the page's values and ``extra`` (compliance, sweeps) from the next page;
+        raises ParameterError or ValueError (the first problem) when the entries do not make one."""
+        cls, entries = self._entries()
+        values = {key: read() for key, read in entries.items()}
+        if cls is FormationParameters:
+            extra = {k: v for k, v in extra.items() if k == "compliance_v"}  # no sweeps in formation cycles
+        return (FormationCycles if cls is FormationParameters else CCDTest)(cls(**values, **extra))
 
     def validate_entries(self) -> None:
         self.procedure = self.plan = None
@@ -240,20 +320,30 @@ class ProtocolPage(_Page):
         sample = self.cell_page.sample
         if sample is None:
             raise ValueError("Go back and complete the cell first.")
-        self.procedure = self.make_procedure()
+        cls, entries = self._entries()
+        values = self.read_all(cls, entries)
+        if self.problems:
+            return
+        parameters = cls(**values)
+        self.procedure = (FormationCycles if cls is FormationParameters else CCDTest)(parameters)
         self.plan = self.procedure.plan(sample)
         rows = [s for s in self.plan.steps if "current_density_mA_cm2" in s]
         self.table.setRowCount(len(rows))
         for r, step in enumerate(rows):
             j = step["current_density_mA_cm2"]
             half = step.get("half_cycle_s")
-            cells = [str(r + 1), f"{j:g}", f"{step.get('current_mA', j * sample.area_cm2):.4g}",
-                     duration_text(half), f"{j * half / 3600:.4g}" if half else "—",
-                     duration_text(step.get("duration_s"))]
+            cells = [str(r + 1), f"{j:g}", f"{step['current_mA']:.4g}", duration_text(half),
+                     f"{j * half / 3600:.4g}" if half else "—", duration_text(step.get("duration_s"))]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
-        self.total.setText(f"{len(rows)} steps, {self.plan.n_points} points, total time at most "
-                           f"{duration_text(self.plan.total_duration_s)} (ends earlier at the short)")
+        cycling_s = sum(step["duration_s"] for step in rows)
+        text = (f"{len(rows)} current steps, {sum(step['n_points'] for step in rows)} points, cycling for at most "
+                f"{duration_text(cycling_s)} (it ends earlier at the short).")
+        if not self.is_formation():
+            sweep_s = ImpedanceSweepParameters.paper().duration_s()
+            text += (f" Impedance sweeps, chosen on the next page, add about {duration_text(sweep_s)} each.")
+        self.total.setText(text)
+        self.warnings += self.wizard().session.concerns(parameters, sample) if self.wizard() else []
 
 
 class SafetyPage(_Page):
@@ -281,27 +371,58 @@ class SafetyPage(_Page):
         form.addRow(self.sweep_before)
         form.addRow(self.sweep_after)
         form.addRow(self.error)
+        form.addRow(self.warning)
         self.criteria: ShortCriteria | None = None
         remember(settings, "ccd_safety", hard=self.hard, soft=self.soft, upper=self.upper,
                  compliance=self.compliance, sweep_before=self.sweep_before, sweep_after=self.sweep_after)
-        self.watch(self.hard, self.soft, self.upper, self.compliance)
+        self.watch(self.hard, self.soft, self.upper, self.compliance, self.sweep_before, self.sweep_after)
+        self.revalidate()
+
+    LABELS = {"hard_short_resistance_fraction": "Hard short fraction",
+              "soft_short_drop_fraction": "Soft short drop (fraction)",
+              "upper_voltage_limit_v": "Upper voltage limit (V)", "compliance_v": "Voltage compliance (V)"}
+
+    def initializePage(self) -> None:  # noqa: N802
+        wizard = self.wizard()
+        formation = wizard is not None and wizard.protocol_page.is_formation()
+        for box in (self.sweep_before, self.sweep_after):
+            box.setEnabled(not formation)
+            box.setToolTip("Formation cycles run without impedance sweeps" if formation else "")
         self.revalidate()
 
     def validate_entries(self) -> None:
         self.criteria = None
-        compliance = parse_number(self.compliance.text(), "Voltage compliance")
-        upper = parse_number(self.upper.text(), "Upper voltage limit")
-        if upper > compliance:
-            raise ValueError(f"Upper voltage limit ({upper:g} V) must not exceed the compliance "
-                             f"({compliance:g} V), or the source would clamp before the limit is seen.")
-        self.criteria = ShortCriteria(
-            hard_short_resistance_fraction=parse_number(self.hard.text(), "Hard short fraction"),
-            soft_short_drop_fraction=parse_number(self.soft.text(), "Soft short drop"),
-            upper_voltage_limit_v=upper)
+        values = self.read_all(ShortCriteria, {
+            "hard_short_resistance_fraction": lambda: parse_number(self.hard.text(), "Hard short fraction"),
+            "soft_short_drop_fraction": lambda: parse_number(self.soft.text(), "Soft short drop (fraction)"),
+            "upper_voltage_limit_v": lambda: parse_number(self.upper.text(), "Upper voltage limit (V)"),
+        })
+        try:
+            compliance = parse_number(self.compliance.text(), "Voltage compliance (V)")
+        except ValueError as exc:
+            self.problems.append(str(exc))
+            compliance = None
+        upper = values.get("upper_voltage_limit_v")
+        if compliance is not None and upper is not None and upper > compliance:
+            self.problems.append(f"Upper voltage limit ({upper:g} V) must not exceed the compliance "
+                                 f"({compliance:g} V), or the source would clamp before the limit is seen.")
+        if self.problems:
+            return
+        self.criteria = ShortCriteria(**values)
+        wizard = self.wizard()
+        if wizard is not None and wizard.cell_page.sample is not None:
+            try:
+                procedure = wizard.protocol_page.make_procedure(**self.extra())
+            except ParameterError as exc:
+                self.problems.append(exc.for_display(self.LABELS))
+                return
+            except ValueError:
+                return  # the protocol page says what is wrong there
+            self.warnings += wizard.session.concerns(procedure.parameters, wizard.cell_page.sample)
 
     def extra(self) -> dict:
         sweep = ImpedanceSweepParameters.paper()
-        extra = {"compliance_v": parse_number(self.compliance.text(), "Voltage compliance")}
+        extra = {"compliance_v": parse_number(self.compliance.text(), "Voltage compliance (V)")}
         extra["sweep_before"] = sweep if self.sweep_before.isChecked() else None
         extra["sweep_after"] = sweep if self.sweep_after.isChecked() else None
         return extra
@@ -329,18 +450,58 @@ class ReviewPage(_Page):
         procedure = w.protocol_page.make_procedure(**w.safety_page.extra())
         plan = procedure.plan(sample)
         w.procedure, w.plan = procedure, plan
-        c = w.safety_page.criteria
-        lines = [
-            f"Sample: {sample.name} ({sample.surface_state}), pellet {sample.thickness_mm:g} mm, "
-            f"electrodes {sample.electrode_diameter_mm:g} mm = {sample.area_cm2:.4f} cm²",
-            "", plan.describe(), "",
-            f"Total time at most {duration_text(plan.total_duration_s)}",
-            f"Short circuit: hard below {c.hard_short_resistance_fraction:g} × the ohmic resistance, soft on a "
-            f"{c.soft_short_drop_fraction:.0%} drop of |V|, erratic voltage, contact loss above "
-            f"{c.upper_voltage_limit_v:g} V",
-            f"Bench: {w.bench_description}",
-        ]
-        self.text.setPlainText("\n".join(lines))
+        self.warnings += w.session.concerns(procedure.parameters, sample)
+        self.text.setPlainText(review_text(sample, procedure, plan, w.safety_page.criteria, w.bench_description,
+                                           self.warnings))
+
+
+def review_text(sample, procedure, plan, criteria, bench: str, warnings: list[str]) -> str:
+    """What the review page says: the cell, the protocol, the plan's steps and totals, in words."""
+    p = procedure.parameters
+    current_steps = [s for s in plan.steps if "current_density_mA_cm2" in s]
+    sweeps = [s for s in plan.steps if "current_density_mA_cm2" not in s]
+    js = [s["current_density_mA_cm2"] for s in current_steps]
+    cycling_s = sum(s["duration_s"] for s in current_steps)
+    if isinstance(p, FormationParameters):
+        protocol = (f"Formation cycles: {', '.join(f'{j:g}' for j in js)} mA/cm² with half-cycles of "
+                    f"{', '.join(duration_text(t) for t in p.half_cycles_s)}")
+    else:
+        each = (f"{p.capacity_mAh_cm2:g} mAh/cm² per half-cycle (constant capacity)" if p.capacity_mAh_cm2
+                is not None else f"half-cycles of {duration_text(p.half_cycle_s)} (constant dwell)")
+        protocol = (f"Critical current density: {js[0]:g} to {js[-1]:g} mA/cm² in steps of "
+                    f"{p.step_current_density_mA_cm2:g} ({current_steps[0]['current_mA']:.4g} to "
+                    f"{current_steps[-1]['current_mA']:.4g} mA), {each}")
+    parts = [f"{len(current_steps)} current steps ({duration_text(cycling_s)})"]
+    parts = ([f"{s['label']} ({duration_text(s['duration_s'])})" for s in sweeps if "before" in s["label"]]
+             + parts + [f"{s['label']} ({duration_text(s['duration_s'])})" for s in sweeps if "after" in s["label"]])
+    lines = [
+        f"Cell: {sample.name}, {sample.surface_state}, pellet {sample.thickness_mm:g} mm, Na electrodes "
+        f"{sample.electrode_diameter_mm:g} mm = {sample.area_cm2:.4f} cm²",
+        f"Protocol: {protocol}; {p.cycles_per_step} cycle(s) per step, a sample every {p.sample_period_s:g} s, "
+        f"compliance {p.compliance_v:g} V",
+        f"Steps: {' · '.join(parts)}",
+        f"In all: {len(plan.steps)} steps, {plan.n_points} points, at most {duration_text(plan.total_duration_s)} "
+        "(the test ends earlier at the short" + (", with the sweep after it to confirm it)" if any(
+            "after" in s["label"] for s in sweeps) else ")"),
+        f"Short circuit: hard below {criteria.hard_short_resistance_fraction:g} × the ohmic resistance, soft on a "
+        f"{criteria.soft_short_drop_fraction:.0%} drop of |V|, erratic voltage, contact loss above "
+        f"{criteria.upper_voltage_limit_v:g} V",
+        f"Bench: {bench}",
+    ]
+    lines += ["⚠ " + w for w in warnings]
+    return "\n".join(lines)
+
+
+def step_text(event, plan) -> str:
+    """'Step 3 of 32: 1.5 mA/cm² (0.8512 mA), 600 s half-cycles': the step as the plan numbers it."""
+    steps = plan.steps
+    label = event.label.replace("mA/cm2", "mA/cm²")
+    text = f"{event.step + 1} of {len(steps)}: {label}"
+    if 0 <= event.step < len(steps):
+        planned = steps[event.step]
+        if "current_mA" in planned and f"{planned['current_density_mA_cm2']:g} mA/cm" in event.label:
+            text = text.replace(" mA/cm²", f" mA/cm² ({planned['current_mA']:.4g} mA)", 1)
+    return text
 
 
 class RunPage(QWizardPage):
@@ -398,6 +559,8 @@ class RunPage(QWizardPage):
             self.abort_button.setEnabled(False)
             return
         self.abort_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         self.setTitle(f"Running: run {self.runner.run_id} on {self.runner.sample.name}")
 
     def _state(self, event) -> None:
@@ -411,11 +574,7 @@ class RunPage(QWizardPage):
     def _step(self, event) -> None:
         if not self._following():
             return
-        steps = self.runner.plan.steps
-        text = f"{event.step + 1} of {len(steps)}: {event.label}"
-        if 0 <= event.step < len(steps) and "current_mA" in steps[event.step]:
-            text += f" ({steps[event.step]['current_mA']:.4g} mA)"
-        self.step_label.setText(text)
+        self.step_label.setText(step_text(event, self.runner.plan))
 
     def _points(self, kind: str, points: list) -> None:
         if kind != "cycling" or not self._following():
@@ -442,7 +601,12 @@ class RunPage(QWizardPage):
             return
         self.finished = finished
         self.abort_button.setEnabled(False)
-        self.progress.setValue(1000 if finished.status == "completed" else self.progress.value())
+        if finished.status in ("completed", "shorted"):
+            # a CCD test that ends at the short has ended as planned: the bar is full, and says so
+            self.progress.setValue(1000)
+            self.progress.setFormat("completed" if finished.status == "completed" else "ended at the short")
+        else:
+            self.progress.setFormat(f"{finished.status} at %p%")
         self.time_left.setText("—")
         self.state_label.setText(f"{finished.status}: {finished.reason}" if finished.reason else finished.status)
         self.wizard_.run_finished.emit(finished)
@@ -466,7 +630,7 @@ class ResultPage(QWizardPage):
         self.ccd_label.setStyleSheet("font-size: 16pt; font-weight: bold;")
         self.event_label = QLabel()
         self.event_label.setWordWrap(True)
-        self.event_plot = CyclingPlot(time_unit="s")
+        self.event_plot = CyclingPlot(time_unit="min")
         self.spectra = NyquistPlot()
         self.export_button = QPushButton("Export run data (CSV)…")
         self.export_button.clicked.connect(lambda: self.export_csv())

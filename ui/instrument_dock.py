@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 _READING_LABELS = {
     "output": ("Output", "{}"),
     "temperature_c": ("Temperature", "{:.1f} °C"),
+    "setpoint_c": ("Setpoint", "{:.1f} °C"),
     "voltage_v": ("Voltage", "{:.4f} V"),
     "current_a": ("Current", "{:.4f} mA", 1e3),
     "current_density_mA_cm2": ("Current density", "{:.3f} mA/cm²"),
@@ -48,6 +49,7 @@ class InstrumentDock(QDockWidget):
         form.addRow("Instrument", self.identity_label)
         form.addRow("State", self.state_label)
         self._reading_labels: dict[str, QLabel] = {}
+        self._shown: set[str] = set()
         self._readings_form = form
         layout.addLayout(form)
         self.connect_button = QPushButton()
@@ -79,8 +81,7 @@ class InstrumentDock(QDockWidget):
         self.state_label.setText(state)
         self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.connect_button.setText("Disconnect" if self._connected else "Connect")
-        for label in self._reading_labels.values():
-            label.setText("—")
+        self.show_readings({})  # no readings from an instrument just (dis)connected
 
     def set_controls(self, widget: QWidget) -> None:
         """Put a manual control (a sweep, a hold, a setpoint) under the readings."""
@@ -92,6 +93,8 @@ class InstrumentDock(QDockWidget):
         return self.state_label.text()
 
     def show_readings(self, values: dict) -> None:
+        """Show the role's last readings; they replace the previous ones whole (a reading not in
+        ``values``, such as the current once the output is off, is no longer shown)."""
         for key, value in values.items():
             spec = _READING_LABELS.get(key)
             if spec is None:
@@ -104,10 +107,16 @@ class InstrumentDock(QDockWidget):
                 self._reading_labels[key] = label
                 self._readings_form.addRow(name, label)
             label.setText(fmt.format(value * (scale[0] if scale else 1)))
+            if key == "output":
+                label.setStyleSheet("font-weight: bold; color: #c62828;" if value == "on" else "")
+        for key, label in self._reading_labels.items():
+            self._readings_form.setRowVisible(label, key in values)
+        self._shown = {key for key in values if key in self._reading_labels}
 
     def reading_text(self, key: str) -> str | None:
+        """What the dock shows for a reading now (None when it is not shown)."""
         label = self._reading_labels.get(key)
-        return None if label is None else label.text()
+        return label.text() if label is not None and key in self._shown else None
 
     def _toggle(self) -> None:
         (self.disconnect_requested if self._connected else self.connect_requested).emit(self.role)

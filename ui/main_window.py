@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from instruments.bench import ROLES
 from ui.alarm_banner import AlarmBanner
-from ui.ccd_wizard import CCDWizard, CellPage
+from ui.ccd_wizard import CCDWizard, CellPage, step_text
 from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
 from ui.entry import duration_text
@@ -135,13 +135,12 @@ class MainWindow(QMainWindow):
 
         # --- docks ---------------------------------------------------------------------------------
         self.docks: dict[str, InstrumentDock] = {}
-        self.controls = {"fra": SweepControl(), "galvanostat": HoldControl(session),
-                         "stage": StageControl()}
+        self.controls = {"fra": SweepControl(session), "galvanostat": HoldControl(session),
+                         "stage": StageControl(session)}
         sweep, hold, stage = self.controls["fra"], self.controls["galvanostat"], self.controls["stage"]
-        remember(self.settings, "sweep", start=sweep.start, stop=sweep.stop, ppd=sweep.ppd,
-                 amplitude=sweep.amplitude)
+        remember(self.settings, "sweep", ranges=sweep.ranges, ppd=sweep.ppd, amplitude=sweep.amplitude)
         remember(self.settings, "hold", current_density=hold.current_density, duration=hold.duration,
-                 direction=hold.direction)
+                 direction=hold.direction, compliance=hold.compliance)
         remember(self.settings, "stage", setpoint=stage.setpoint, ramp=stage.ramp, tolerance=stage.tolerance,
                  stable_for=stage.stable_for)
         remember(self.settings, "fit", circuit=self.fit_panel.circuit_box)
@@ -427,12 +426,14 @@ class MainWindow(QMainWindow):
         self.progress_label.setText(f"{progress.fraction:.0%} · {duration_text(progress.remaining_s)} left")
 
     def _step(self, event) -> None:
+        if self.runner is None:
+            return
         upcoming = ""
-        if 0 <= event.step + 1 < len(self._steps):
+        if 0 <= event.step + 1 < len(self._steps) and "short" not in event.label:
             upcoming = f" · next: {self._steps[event.step + 1]}"
         since = time.strftime("%H:%M:%S", time.localtime(self._run_started_wall))
-        label = self.runner.procedure.label if self.runner is not None else "Run"
-        self.say(f"{label} since {since} · step {event.step + 1} of {len(self._steps)}: {event.label}{upcoming}")
+        self.say(f"{self.runner.procedure.label} since {since} · step {step_text(event, self.runner.plan)}"
+                 f"{upcoming}")
 
     def _safety(self, event) -> None:
         self.cycling.mark_event(event.time_s, event.criterion.replace("_", " "))

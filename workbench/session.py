@@ -387,6 +387,22 @@ class Session:
         self.events.analysis_changed.emit(analysis)
         return analysis
 
+    # --- before a run ------------------------------------------------------------------------------
+    def concerns(self, parameters, sample: Sample | None = None) -> list[str]:
+        """What to know before running ``parameters`` on the sample (see ``workbench.feasibility``): the
+        cell's resistance is the one measured last on this sample when there is a spectrum of it."""
+        from workbench.feasibility import Resistance, concerns
+
+        sample = sample or self._sample
+        resistance = None
+        spectrum = self.spectrum
+        if (spectrum is not None and spectrum.n_points and not spectrum.live
+                and spectrum.sample_name == sample.name and spectrum.surface_state == sample.surface_state):
+            low = int(np.argmin(spectrum.frequency_hz))
+            resistance = Resistance(float(spectrum.z.real[low]), f"Z' at {spectrum.frequency_hz[low]:.3g} Hz "
+                                    f"measured in run {spectrum.run_id}")
+        return concerns(parameters, sample, resistance)
+
     # --- readings ----------------------------------------------------------------------------------
     def now(self) -> float:
         """Bench-clock seconds since the session began (the time of the readings)."""

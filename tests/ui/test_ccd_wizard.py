@@ -40,15 +40,16 @@ def test_invalid_entries_are_refused_with_the_reason(wizard):
     cell.name.setText("  ")
     assert not cell.isComplete() and "name" in cell.error.text()
     cell.name.setText("NZSP-A")
-    cell.surface.setCurrentText("EtOH300")
-    assert not cell.isComplete() and "grit" in cell.error.text()
+    cell.surface.setCurrentText("EtOH300")  # not in the list: nothing but a known surface can be chosen
+    assert cell.surface.currentText() != "EtOH300"
     cell.surface.setCurrentText("EtOH500-anneal")
     assert cell.isComplete()
     assert "0.5675" in cell.area.text()
     _next(wizard)
     protocol = wizard.protocol_page
     protocol.stop.setText("0.1")
-    assert not protocol.isComplete() and "stop_current_density_mA_cm2" in protocol.error.text()
+    assert not protocol.isComplete() and "Stop (mA/cm²)" in protocol.error.text()
+    assert "stop_current_density" not in protocol.error.text()
     protocol.stop.setText("15")
     protocol.capacity.setText("0")
     assert not protocol.isComplete() and "capacity" in protocol.error.text()

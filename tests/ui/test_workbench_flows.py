@@ -41,8 +41,7 @@ def _wait_idle(qtbot, window, timeout=60_000):
 
 def test_sweep_control_fills_nyquist_live_and_fits(window, qtbot):
     sweep = window.controls["fra"]
-    sweep.start.setText("1e7")
-    sweep.stop.setText("10")
+    sweep.set_range(1e7, 10)
     assert sweep.button.isEnabled(), sweep.error.text()
     sizes = []
     window.bridge.points.connect(lambda kind, pts: sizes.append(len(window.fit_panel.frequency_hz)))
@@ -106,13 +105,18 @@ def test_hold_control_sources_current_then_output_off(window, qtbot):
     hold.current_density.setText("1")
     hold.duration.setText("120")
     assert "0.5675 cm²" in hold.summary.text()
+    shown = []
+    window.bridge.readings.connect(lambda role, values: role == "galvanostat" and shown.append(
+        window.docks["galvanostat"].reading_text("current_density_mA_cm2")))
     hold.button.click()
     _wait_idle(qtbot, window)
     assert len(window.cycling.buffer.x) >= 100
-    assert window.docks["galvanostat"].reading_text("current_density_mA_cm2").startswith("-1.000")
+    assert any(text and text.startswith("-1.000") for text in shown)
+    assert window.docks["galvanostat"].reading_text("output") == "off"
+    assert window.docks["galvanostat"].reading_text("current_density_mA_cm2") is None
     assert window.bench.galvanostat.query(":OUTP?").strip() == "0"
     hold.current_density.setText("-2")
-    assert not hold.button.isEnabled() and "current_density_mA_cm2" in hold.error.text()
+    assert not hold.button.isEnabled() and "Current density (mA/cm²) must be greater than 0" in hold.error.text()
 
 
 def test_runs_reopen_from_history_and_compare(open_window, qtbot, tmp_path):
@@ -151,7 +155,7 @@ def test_export_current_plot(window, tmp_path):
 def test_temperature_series_fitted_in_one_go_gives_an_activation_energy(open_window, qtbot):
     window = open_window("EtOH500")
     sweep = window.controls["fra"]
-    sweep.stop.setText("50")  # the interface arc of EtOH500 peaks near 2.7 kHz at 25 C
+    sweep.set_range(13e6, 50)  # the interface arc of EtOH500 peaks near 2.7 kHz at 25 C
     for setpoint in ("25", "45", "65"):
         stage = window.controls["stage"]
         stage.setpoint.setText(setpoint)

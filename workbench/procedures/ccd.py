@@ -181,7 +181,9 @@ class CCDTest(Procedure):
     def after_short(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
         if p.sweep_after is not None and p.sweep_after_short:
-            yield StepStarted(ctx.next_step(), "impedance sweep confirming the short", ctx.now())
+            # the plan's last step (the sweep after cycling) is what runs now, in place of the steps left
+            last = (p.sweep_before is not None) + len(p.current_densities_mA_cm2())
+            yield StepStarted(last, "impedance sweep confirming the short", ctx.now())
             yield from sweep(ctx, p.sweep_after)
 
     def result(self) -> dict:

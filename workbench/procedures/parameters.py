@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,13 +31,102 @@ MAX_COUNT = 1_000_000
 MIN_CURRENT_DENSITY_MA_CM2 = 1e-6
 
 
+#: The words a user reads for each parameter key (with its unit), used by ``ParameterError.for_display``
+#: where a form does not give its own label for a key.
+FIELD_LABELS: dict[str, str] = {
+    "start_frequency_hz": "the highest frequency (Hz)",
+    "stop_frequency_hz": "the lowest frequency (Hz)",
+    "points_per_decade": "points per decade",
+    "amplitude_v": "amplitude (V rms)",
+    "dc_bias_v": "DC bias (V)",
+    "sub_ranges": "the sub-ranges",
+    "high_frequency_hz": "sub-range from (Hz)",
+    "low_frequency_hz": "sub-range to (Hz)",
+    "integration_s": "integration (s)",
+    "integration_cycles": "integration (cycles)",
+    "delay_s": "delay (s)",
+    "delay_cycles": "delay (cycles)",
+    "current_density_mA_cm2": "current density (mA/cm²)",
+    "current_densities_mA_cm2": "current densities (mA/cm²)",
+    "start_current_density_mA_cm2": "start current density (mA/cm²)",
+    "stop_current_density_mA_cm2": "stop current density (mA/cm²)",
+    "step_current_density_mA_cm2": "step (mA/cm²)",
+    "capacity_mAh_cm2": "capacity per half-cycle (mAh/cm²)",
+    "half_cycle_s": "half-cycle duration (s)",
+    "half_cycles_s": "half-cycle durations (s)",
+    "duration_s": "duration (s)",
+    "cycles": "cycles",
+    "cycles_per_step": "cycles per step",
+    "rest_s": "rest (s)",
+    "sample_period_s": "sample period (s)",
+    "compliance_v": "voltage compliance (V)",
+    "direction": "direction",
+    "first_direction": "first direction",
+    "setpoint_c": "setpoint (°C)",
+    "ramp_c_per_min": "ramp (°C/min)",
+    "tolerance_c": "tolerance (°C)",
+    "stable_for_s": "stable for (s)",
+}
+
+
+def in_words(message: str, labels: Mapping[str, str] | None = None) -> str:
+    """``message`` with every parameter key in it (quoted or not) replaced by the words the user reads:
+    ``labels`` first (a form's own field labels), then ``FIELD_LABELS``."""
+    words = {**FIELD_LABELS, **(labels or {})}
+    pattern = re.compile(r"'?\b(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b'?")
+    return pattern.sub(lambda match: words[match.group(1)], message)
+
+
 class ParameterError(ValueError):
-    """A parameter is wrong: ``field`` names it (dotted for nested tables), the message says why."""
+    """A parameter is wrong: ``field`` names it (dotted for nested tables), the message says why.
+
+    ``str(exc)`` names the key (for protocol files and the command line); ``for_display(labels)`` says
+    the same in the words of the form the user typed into."""
 
     def __init__(self, field_name: str, message: str):
         self.field = field_name
         self.message = message
         super().__init__(f"'{field_name}' {message}" if field_name else f"the run {message}")
+
+    @property
+    def key(self) -> str:
+        """The field's own key, without the tables it is nested in (``sweep_before.amplitude_v`` ->
+        ``amplitude_v``; ``half_cycles_s[2]`` -> ``half_cycles_s``)."""
+        return re.sub(r"\[\d+\]$", "", self.field.rsplit(".", 1)[-1])
+
+    def for_display(self, labels: Mapping[str, str] | None = None) -> str:
+        """'Duration (s) must be greater than 0, got 0.' rather than "'duration_s' must be ..."."""
+        words = {**FIELD_LABELS, **(labels or {})}
+        label = words.get(self.key, self.key.replace("_", " "))
+        message = in_words(self.message, labels)
+        unit = re.search(r"\(([^()]*)\)$", label)
+        if unit is not None:  # the label says the unit already
+            for spelling in (unit.group(1), unit.group(1).replace("²", "2")):
+                message = message.replace(f" ({spelling})", "")
+        text = f"{label} {message}" if self.field else f"The run {message}"
+        return text[0].upper() + text[1:]
+
+
+def all_errors(cls: type, values: Mapping[str, Any], limit: int = 20) -> list[ParameterError]:
+    """Every ``ParameterError`` that ``cls(**values)`` has, not only the first: each field found wrong is
+    set back to its default and the parameters are checked again (a form shows them all at once)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    values = dict(values)
+    found: list[ParameterError] = []
+    for _ in range(limit):
+        try:
+            cls(**values)
+        except TypeError:
+            break  # a required field is missing: whoever read the form has said so already
+        except ParameterError as exc:
+            found.append(exc)
+            key = exc.field.split(".", 1)[0].split("[", 1)[0]
+            if key not in values or key not in defaults or values[key] == defaults[key]:
+                break
+            values[key] = defaults[key]
+        else:
+            break
+    return found
 
 
 def _is_number(value: Any) -> bool:
