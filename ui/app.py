@@ -43,12 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed is not None and not args.speed > 0:
         print(f"nzsp-workbench: --speed must be a positive number, got {args.speed}.", file=sys.stderr)
         return 2
+    from workbench.store import Store, StoreError, default_store_path
+
+    store_path = args.store or default_store_path()
+    try:  # before any instrument is opened: a newer or damaged workspace is refused with nothing touched
+        store = Store(store_path)
+    except StoreError as exc:
+        print(f"nzsp-workbench: cannot open the workspace: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     try:
         bench = Bench.from_config(args.config, speed=args.speed, keep_going=True)
     except ConfigError as exc:
+        store.close()
         print(f"nzsp-workbench: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - an instrument that cannot be opened: say which and why
+        store.close()
         print(f"nzsp-workbench: could not set up the bench: {exc}", file=sys.stderr)
         return 1
 
@@ -60,16 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("NZSP Workbench")
     app.setApplicationName("NZSP Workbench")
-    from workbench.store import Store, default_store_path
-
-    store_path = args.store or default_store_path()
-    try:
-        store_path.parent.mkdir(parents=True, exist_ok=True)
-        store = Store(store_path)
-    except Exception as exc:  # noqa: BLE001 - a workspace that cannot be opened: say where and why
-        bench.close()
-        print(f"nzsp-workbench: cannot open the workspace {store_path}: {exc}", file=sys.stderr)
-        return 1
     window = MainWindow(bench, store)
     window.show()
     if args.screenshot is not None:

@@ -42,8 +42,15 @@ class CliError(Exception):
         self.code = code
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line (exit 2), with where to read the usage."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {' '.join(message.split())}; see `{self.prog} --help`.\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m workbench", description="NZSP Workbench: run measurement protocols headless."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

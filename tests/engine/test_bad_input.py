@@ -292,6 +292,8 @@ def test_a_generated_config_is_read_whole_or_refused_by_key(data):
         (["--speed", "1e-300"], ["--speed", "from 0.001"]),
         (["--speed", "nan"], ["--speed", "must be a number"]),
         (["--speed", "-3"], ["--speed"]),
+        (["--speed", "abc"], ["argument --speed: invalid float value: 'abc'", "--help"]),
+        (["--frobnicate"], ["unrecognized arguments: --frobnicate"]),
         (["--cell", "gold"], ["--cell", "'gold' is not a surface state"]),
         (["--config", "/nonexistent/bench.toml"], ["/nonexistent/bench.toml", "cannot read"]),
         (["--store", "/proc/version"], ["/proc/version", "store"]),
@@ -299,7 +301,10 @@ def test_a_generated_config_is_read_whole_or_refused_by_key(data):
 )
 def test_bad_options_are_exit_2_naming_the_option(tmp_path, capsys, args, words):
     extra = [] if "--store" in args else ["--store", tmp_path / "w.sqlite"]
-    code, err = run_cli(capsys, "run", EIS, *args, *extra)
+    try:
+        code, err = run_cli(capsys, "run", EIS, *args, *extra)
+    except SystemExit as exc:  # argparse's own refusals
+        code, err = exc.code, capsys.readouterr().err
     assert code == 2
     assert_one_line(err, *words)
 
