@@ -17,23 +17,21 @@ def test_resolved_interface_arc_gives_the_paper_value(r_area):
     z = noisy_spectrum(paper_cell_parameters(r_area), F, noise=0.002, rng=1)
     result = interface_resistance(F, z, area_cm2=AREA)
     assert result.method == "interface arc"
-    assert result.r_interface_ohm_cm2 == pytest.approx(r_area, rel=0.03)
-    arc = result.analysis.interface_arc
-    assert arc.capacitance_f == pytest.approx(6.99e-7, rel=0.1)
+    assert result.value_ohm_cm2 == pytest.approx(r_area, rel=0.03)
+    assert result.arc("interface").capacitance_f == pytest.approx(6.99e-7, rel=0.1)
 
 
-def test_spectrum_without_a_resolved_interface_arc_uses_the_krauskopf_estimate():
-    # 0.2 Ohm cm2 with the paper's 7e-7 F: apex near 330 kHz, inside the grain-boundary arc (no second arc)
-    z = noisy_spectrum(paper_cell_parameters(0.2), F, noise=0.005, rng=2)
-    result = interface_resistance(F, z, area_cm2=AREA)
-    assert result.method.startswith("Z'data")
-    assert len(result.analysis.arcs) == 1
-    estimate = result.analysis.interface_estimate
-    i_min = int(np.argmin(F))
-    z_dc = result.analysis.fit.predict(np.array([1e-12]))[0].real
-    assert estimate.r_interface_ohm == pytest.approx(z[i_min].real - z_dc)
-    assert result.r_interface_ohm_cm2 == pytest.approx(estimate.r_interface_ohm * AREA / 2)
-    assert abs(result.r_interface_ohm_cm2) < 0.5  # hidden in the grain-boundary arc: only bounded
+def test_user_circuit_names_its_arcs_by_capacitance_not_by_position():
+    z = noisy_spectrum(paper_cell_parameters(24.2), F, noise=0.002, rng=4)
+    # the interface arc written first: still named by its uF capacitance
+    analysis = analyse_spectrum(F, z, "R0-L0-p(R2,CPE2)-p(R1,CPE1)", area_cm2=AREA, validate=False)
+    assert analysis.interface_arc.capacitance_f == pytest.approx(7e-7, rel=0.1)
+    assert analysis.arc_name(analysis.grain_boundary_arc) == "grain boundary"
+    assert analysis.r_interface_ohm_cm2 == pytest.approx(24.2, rel=0.03)
+    # one arc only: no interface arc, the Z'data(f_min) - Z'fit(f->0) estimate instead
+    one = analyse_spectrum(F, z, PRESET_CIRCUITS["R-L-(R|CPE): no interface arc"], area_cm2=AREA, validate=False)
+    assert one.interface_arc is None
+    assert one.interface_estimate is not None
 
 
 def test_analysis_reports_kramers_kronig_and_too_few_points():

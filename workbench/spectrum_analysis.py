@@ -5,6 +5,10 @@ each R|CPE arc in Ohm and Ohm cm2 (symmetric-cell convention) with its Brug capa
 frequency, the Kramers-Kronig verdict, and, when the circuit has no interface arc, the interface
 resistance estimated as Z'data(f_min) - Z'fit(f -> 0) (Krauskopf et al. 2020).
 
+The interface resistance as the workbench reports it (one method, with its uncertainty and how it was
+obtained) is ``interface_resistance`` (see :mod:`workbench.interface`); the fit of a circuit the user
+chose names its arcs by their capacitance (``arc_name``) but does not replace that number.
+
 ``fit_series`` fits one circuit to a series of spectra (for example a temperature series) and
 ``arrhenius`` turns a resistance against temperature into an activation energy.
 """
@@ -18,6 +22,11 @@ import numpy as np
 from workbench.impedance import fit_circuit
 from workbench.impedance.circuits import as_circuit, find_arcs
 from workbench.impedance.derived import ArcSummary, InterfaceEstimate, arc_summary
+from workbench.impedance.two_arcs import SPLIT_F_CM2
+from workbench.interface import InterfaceResistance, interface_resistance
+
+__all__ = ["PRESET_CIRCUITS", "ArrheniusFit", "InterfaceResistance", "SpectrumAnalysis", "analyse_spectrum", "arc_name",
+           "arrhenius", "fit_series", "interface_resistance"]
 
 BOLTZMANN_EV_K = 8.617333262e-5
 
@@ -41,22 +50,37 @@ class SpectrumAnalysis:
     interface_estimate: InterfaceEstimate | None = None
     notes: list[str] = field(default_factory=list)
 
+    def arc_name(self, arc: ArcSummary) -> str:
+        """"grain boundary" or "interface", by the arc's capacitance per electrode area."""
+        return arc_name(arc.capacitance_f, self.area_cm2)
+
     @property
     def interface_arc(self) -> ArcSummary | None:
-        """The arc at the lowest apex frequency, when there are two or more (the grain boundary's is
-        near 1 MHz, the interface's in the kHz to Hz range)."""
-        if len(self.arcs) < 2:
-            return None
-        return min(self.arcs, key=lambda arc: arc.apex_frequency_hz)
+        """The arc whose capacitance is of the interface's class (~uF/cm2; the largest if several),
+        never a grain-boundary (nF) arc whatever its place in the circuit or its apex."""
+        candidates = [a for a in self.arcs if self.arc_name(a) == "interface"]
+        return max(candidates, key=lambda a: a.capacitance_f) if candidates else None
 
     @property
     def r_interface_ohm_cm2(self) -> float | None:
-        """The interface resistance: the second arc's, or the estimate when there is no second arc."""
-        if len(self.arcs) >= 2:
+        """In the user's circuit: the interface-class arc's resistance, or the Z'data(f_min) - Z'fit(f->0)
+        estimate of a one-arc circuit; None otherwise. The reported value is ``interface_resistance``'s."""
+        if self.interface_arc is not None:
             return self.interface_arc.r_ohm_cm2
         if self.interface_estimate is not None:
             return self.interface_estimate.area_specific_ohm_cm2(self.area_cm2)
         return None
+
+    @property
+    def grain_boundary_arc(self) -> ArcSummary | None:
+        candidates = [a for a in self.arcs if self.arc_name(a) == "grain boundary"]
+        return max(candidates, key=lambda a: a.r_ohm) if candidates else None
+
+
+def arc_name(capacitance_f: float, area_cm2: float) -> str:
+    """"interface" for a Brug capacitance of the interface's class (at least SPLIT_F_CM2 per cm2 of
+    electrode), else "grain boundary" (paper: 3-5e-9 F against 6.99e-7 F on 0.57 cm2)."""
+    return "interface" if capacitance_f >= SPLIT_F_CM2 * area_cm2 else "grain boundary"
 
 
 def analyse_spectrum(
@@ -120,37 +144,3 @@ def arrhenius(temperature_c, resistance_ohm) -> ArrheniusFit:
 def fit_series(spectra, circuit: str, *, area_cm2: float) -> list[SpectrumAnalysis]:
     """Fit one circuit to each (frequency_hz, z) of a series; each fit needs no guess."""
     return [analyse_spectrum(f, z, circuit, area_cm2=area_cm2, validate=False) for f, z in spectra]
-
-
-@dataclass(frozen=True)
-class InterfaceResult:
-    """The interface resistance of one spectrum and how it was obtained."""
-
-    r_interface_ohm_cm2: float
-    method: str  # "interface arc" or "Z'data(f_min) - Z'fit(f->0)"
-    analysis: SpectrumAnalysis
-
-
-def interface_resistance(frequency_hz, z, *, area_cm2: float) -> InterfaceResult:
-    """The interface resistance (Ohm cm2, symmetric-cell convention) as the paper obtains it.
-
-    Fits the two-arc circuit R-L-(R|CPE)-(R|CPE). The interface arc counts as resolved when both arcs'
-    resistances are known to better than 50 % (standard error), their apex frequencies lie a decade or
-    more apart and the lower one (the interface's: its capacitance is about a hundred times the grain
-    boundary's) falls inside the measured band. Otherwise the spectrum shows no interface arc and the
-    one-arc circuit is fitted instead, with R_int = Z'data(f_min) - Z'fit(f -> 0) (Krauskopf et al.
-    2020), as for the paper's as-sintered and EtOH500-anneal cells.
-    """
-    frequency_hz = np.asarray(frequency_hz, dtype=float)
-    two = analyse_spectrum(frequency_hz, z, PRESET_CIRCUITS["R-L-(R|CPE)-(R|CPE): grain boundary + interface"],
-                           area_cm2=area_cm2, validate=False)
-    if len(two.arcs) == 2:
-        grain_boundary, interface = sorted(two.arcs, key=lambda arc: -arc.apex_frequency_hz)
-        certain = all(np.isfinite(a.r_stderr_ohm) and a.r_stderr_ohm < 0.5 * a.r_ohm for a in two.arcs)
-        apart = grain_boundary.apex_frequency_hz >= 10 * interface.apex_frequency_hz
-        inside = frequency_hz.min() <= interface.apex_frequency_hz <= frequency_hz.max()
-        if certain and apart and inside:
-            return InterfaceResult(interface.r_ohm_cm2, "interface arc", two)
-    one = analyse_spectrum(frequency_hz, z, PRESET_CIRCUITS["R-L-(R|CPE): no interface arc"],
-                           area_cm2=area_cm2, validate=False)
-    return InterfaceResult(one.r_interface_ohm_cm2, "Z'data(f_min) - Z'fit(f->0)", one)

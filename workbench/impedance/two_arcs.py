@@ -1,0 +1,478 @@
+"""The paper's cell fitted with its grain-boundary and interface arcs held in their physical classes.
+
+Circuit R0-L0-p(R1,CPE1)-p(R2,CPE2) (impedance.py notation; R0 the high-frequency resistance, L0 the
+leads), written in each arc's resistance R, Brug capacitance C and exponent n: an arc is
+R / (1 + (j w R C)^n), i.e. Q = (C R)^n / R, with its apex at f = 1 / (2 pi R C).
+
+Arcs are told apart by their capacitance per electrode area, as the field does, never by their place
+in the string or by which apex is lower: the grain boundary's (paper: 3-5e-9 F on 0.57 cm2, about
+7e-9 F/cm2, apex near 1 MHz) is held below ``SPLIT_F_CM2``, the interface's (paper: 6.99e-7 F, about
+1.2e-6 F/cm2) between ``SPLIT_F_CM2`` and ``INTERFACE_MAX_F_CM2``. So a re-fit never swaps them, the
+grain-boundary arc cannot be split in two and called an interface, and an interface arc cannot hide
+inside the grain-boundary arc with more than the resistance its capacitance allows there.
+
+Starts come from a scan over arc shapes (time constant, exponent) in which the circuit is linear in
+R0, L0, R1 and R2 (as in :mod:`.guess`), keeping only pairs whose capacitances fall in their classes;
+the best are refined by bounded least squares (modulus weighting: sigma = |Z| for both parts; the noise
+level is the fit's own, from the reduced chi-square).
+
+:meth:`TwoArcFit.profile` gives the profile likelihood interval of R2: R2 held at trial values, all
+else refitted, the interval being where chi-square rises by less than ``level`` times the noise
+variance. It is the uncertainty to use where the linearised covariance is not (an arc near the noise,
+a parameter on a class bound, strong correlation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Brug capacitance per electrode area (F/cm2) separating grain-boundary (below) and interface arcs.
+SPLIT_F_CM2 = 3e-7
+GRAIN_BOUNDARY_MIN_F_CM2 = 1e-13
+INTERFACE_MAX_F_CM2 = 1e-4
+N_BOUNDS = (0.5, 1.0)
+TAU_POINTS_PER_DECADE = 4
+SCAN_EXPONENTS = (0.7, 0.8, 0.9, 1.0)
+#: a partial arc below f_min is searched down to this factor below the lowest frequency
+PARTIAL_DECADES = 1.5
+N_STARTS = 3
+#: relative cost decrease at which a refinement stops: ~3e-6 noise variances for 130 points
+COST_TOL = 1e-8
+#: a profile bound is where sqrt(chi-square rise / noise variance) is within this of sqrt(level)
+ROOT_TOL = 0.05
+
+R0, L0, R1, C1, N1, R2, C2, N2 = range(8)
+NAMES = ("R0", "L0", "R1", "C1", "n1", "R2", "C2", "n2")
+_SHAPES: dict[bytes, tuple] = {}
+_LOG = np.array([True, True, True, True, False, True, True, False])
+
+
+class _Lazy:
+    def __init__(self, make, args):
+        self.make, self.args = make, args
+
+    def __call__(self):
+        return self.make(*self.args)
+
+
+@dataclass
+class Solution:
+    """A least-squares optimum: parameters (R0, L0, R1, C1, n1, R2, C2, n2), chi-square, free indices."""
+
+    theta: np.ndarray
+    chi2: float
+    free: tuple[int, ...]
+    nfev: int = 0
+
+    def value(self, name: str) -> float:
+        return float(self.theta[NAMES.index(name)])
+
+
+class TwoArcFit:
+    """Fits of the classed two-arc circuit to one spectrum (see the module docstring)."""
+
+    def __init__(self, frequency_hz, z, area_cm2: float):
+        self.frequency_hz = np.asarray(frequency_hz, dtype=float).ravel()
+        self.z = np.asarray(z, dtype=complex).ravel()
+        self.area_cm2 = float(area_cm2)
+        self.omega = 2 * np.pi * self.frequency_hz
+        self.jw = 1j * self.omega
+        self.log_jw = np.log(self.omega) + 0.5j * np.pi
+        self.w = 1.0 / np.abs(self.z)
+        self.zscale = float(np.max(np.abs(self.z)))
+        a = self.area_cm2
+        self.lo = np.array([0, 0, 0, GRAIN_BOUNDARY_MIN_F_CM2 * a, N_BOUNDS[0], 0, SPLIT_F_CM2 * a, N_BOUNDS[0]],
+                           dtype=float)
+        self.hi = np.array([np.inf, np.inf, np.inf, SPLIT_F_CM2 * a, N_BOUNDS[1], np.inf, INTERFACE_MAX_F_CM2 * a,
+                            N_BOUNDS[1]])
+        self.n_eval = 0
+        self._cache: dict[float, Solution] = {}
+
+    @property
+    def dof(self) -> int:
+        return 2 * self.z.size - 8
+
+    # --- model --------------------------------------------------------------------------------
+    def _arc(self, r, c, n, want_jac):
+        if r <= 0:
+            zero = np.zeros(self.omega.shape, complex)
+            return zero, (np.ones(self.omega.shape, complex), zero, zero) if want_jac else None
+        log_x = self.log_jw + np.log(r * c)
+        x = np.exp(n * log_x)
+        d = 1.0 / (1.0 + x)
+        za = r * d
+        if not want_jac:
+            return za, None
+        d2 = d * d
+        return za, (d - n * x * d2, -r * n * x * d2 / c, -r * x * log_x * d2)
+
+    def impedance(self, theta, frequency_hz=None) -> np.ndarray:
+        """Model impedance (Ohm) at the fitted frequencies or at ``frequency_hz``."""
+        if frequency_hz is not None:
+            other = TwoArcFit(frequency_hz, np.ones(np.size(frequency_hz)), self.area_cm2)
+            return other.impedance(theta)
+        return self.model(theta, want_jac=False)[0]
+
+    def model(self, theta, want_jac=True):
+        z1, j1 = self._arc(theta[R1], theta[C1], theta[N1], want_jac)
+        z2, j2 = self._arc(theta[R2], theta[C2], theta[N2], want_jac)
+        z = theta[R0] + self.jw * theta[L0] + z1 + z2
+        self.n_eval += 1
+        if not want_jac:
+            return z, None
+        ones = np.ones(self.omega.shape, complex)
+        return z, np.array([ones, self.jw, *j1, *j2])  # (8, n_freq)
+
+    # --- least squares ------------------------------------------------------------------------
+    def _x(self, theta, free):
+        t = np.asarray(theta, float)[list(free)]
+        lg = _LOG[list(free)]
+        return np.where(lg, np.log(np.maximum(t, 1e-300)), t)
+
+    def _theta(self, x, base, free):
+        theta = base.copy()
+        lg = _LOG[list(free)]
+        theta[list(free)] = np.where(lg, np.exp(x), x)
+        return theta
+
+    def _bounds_x(self, free):
+        lo, hi = self.lo[list(free)], self.hi[list(free)]
+        lg = _LOG[list(free)]
+        with np.errstate(divide="ignore"):
+            lo = np.where(lg, np.log(lo), lo)
+            hi = np.where(lg, np.log(hi), hi)
+        return lo, hi
+
+    def residuals(self, theta) -> np.ndarray:
+        z = self.model(theta, want_jac=False)[0]
+        diff = (z - self.z) * self.w
+        return np.concatenate([diff.real, diff.imag])
+
+    def chi2(self, theta) -> float:
+        r = self.residuals(theta)
+        return float(r @ r)
+
+    def refine(self, theta0, free=tuple(range(8)), max_iter: int = 100) -> Solution:
+        """Bounded least squares from theta0 over the parameters ``free`` (others held).
+
+        A projected Levenberg-Marquardt in log R, log C, L, n (bounds by clipping, variables on a bound
+        with the gradient pushing outwards held for the step): for 8 parameters and a few hundred
+        residuals it costs little more than the model evaluations themselves.
+        """
+        free = tuple(free)
+        idx = list(free)
+        base = np.asarray(theta0, float).copy()
+        lo, hi = self._bounds_x(free)
+        x = np.clip(self._x(base, free), lo, hi)
+        x = np.where(np.isfinite(x), x, 0.0)
+        lg = _LOG[idx]
+
+        def evaluate(x, want_jac):
+            theta = self._theta(x, base, free)
+            z, j = self.model(theta, want_jac)
+            diff = (z - self.z) * self.w
+            res = np.concatenate([diff.real, diff.imag])
+            if not np.all(np.isfinite(res)):
+                return np.inf, None, None
+            if not want_jac:
+                return float(res @ res), res, None
+            j = j[idx] * np.where(lg, theta[idx], 1.0)[:, None] * self.w
+            jr = np.concatenate([j.real, j.imag], axis=1)
+            return float(res @ res), res, np.where(np.isfinite(jr), jr, 0.0)
+
+        cost, res, jr = evaluate(x, True)
+        nfev, lam = 1, 1e-3
+        for _ in range(max_iter):
+            if jr is None:
+                break
+            g = jr @ res
+            h = jr @ jr.T
+            held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
+            act = ~held
+            if not np.any(act):
+                break
+            ha, ga = h[np.ix_(act, act)], g[act]
+            diag = np.maximum(np.diag(ha), 1e-30)
+            improved = False
+            while lam < 1e12:
+                try:
+                    step = np.linalg.solve(ha + lam * np.diag(diag), -ga)
+                except np.linalg.LinAlgError:
+                    lam *= 10
+                    continue
+                x_new = x.copy()
+                x_new[act] = np.clip(x[act] + step, lo[act], hi[act])
+                c_new, r_new, _ = evaluate(x_new, False)
+                nfev += 1
+                if c_new < cost:
+                    improved = True
+                    break
+                lam *= 4.0
+            if not improved:
+                break
+            small = np.all(np.abs(x_new - x) <= 1e-9 * (1.0 + np.abs(x)))
+            drop = (cost - c_new) <= COST_TOL * cost
+            x, lam = x_new, max(lam / 5.0, 1e-9)
+            cost, res, jr = evaluate(x, True)
+            nfev += 1
+            if small or drop:
+                break
+        theta = self._theta(x, base, free)
+        return Solution(theta, float(cost), free, nfev)
+
+    def covariance(self, sol: Solution) -> tuple[np.ndarray, np.ndarray]:
+        """Linearised covariance of the free parameters (natural units) and the reduced chi-square scale.
+
+        cov = s^2 (J^T J)^-1, s^2 = chi-square / (2 N - free); returns (cov, indices)."""
+        idx = np.array(sol.free)
+        _, j = self.model(sol.theta, want_jac=True)
+        jw = j[idx] * self.w
+        jr = np.concatenate([jw.real, jw.imag], axis=1).T
+        s2 = sol.chi2 / max(2 * self.z.size - idx.size, 1)
+        scale = np.sqrt(np.sum(jr * jr, axis=0))
+        scale[scale == 0] = 1.0
+        _, sv, vt = np.linalg.svd(jr / scale, full_matrices=False)
+        tol = np.finfo(float).eps * max(jr.shape) * sv[0]
+        cov = (vt.T / np.maximum(sv, tol) ** 2) @ vt / np.outer(scale, scale)
+        return cov * s2, idx
+
+    def on_bound(self, sol: Solution, fraction: float = 1e-3) -> list[str]:
+        """Names of free parameters sitting on a class or exponent bound."""
+        out = []
+        for i in sol.free:
+            lo, hi = self.lo[i], self.hi[i]
+            if _LOG[i]:
+                if sol.theta[i] <= 0:
+                    out.append(NAMES[i])
+                    continue
+                v = np.log(sol.theta[i])
+                lo_, hi_ = (np.log(lo) if lo > 0 else -np.inf), np.log(hi)
+                tol = fraction * 10.0  # in ln units: 1 %
+            else:
+                v, lo_, hi_, tol = sol.theta[i], lo, hi, fraction
+            if (np.isfinite(lo_) and v - lo_ < tol) or (np.isfinite(hi_) and hi_ - v < tol):
+                out.append(NAMES[i])
+        return out
+
+    # --- starts -------------------------------------------------------------------------------
+    def _shapes(self):
+        """Arc shapes 1 / (1 + (j w tau)^n) over the scan grid, computed once per frequency grid."""
+        key = self.frequency_hz.tobytes()
+        if key not in _SHAPES:
+            f_max, f_min = self.frequency_hz.max(), self.frequency_hz.min()
+            lo = np.log10(1.0 / (2 * np.pi * f_max)) - 0.5
+            hi = np.log10(1.0 / (2 * np.pi * f_min)) + PARTIAL_DECADES
+            taus = np.logspace(lo, hi, int(np.ceil((hi - lo) * TAU_POINTS_PER_DECADE)) + 1)
+            tau, n = np.meshgrid(taus, np.array(SCAN_EXPONENTS), indexing="ij")
+            tau, n = tau.ravel(), n.ravel()
+            x = np.exp(n[:, None] * (self.log_jw[None, :] + np.log(tau)[:, None]))
+            if len(_SHAPES) >= 16:
+                _SHAPES.pop(next(iter(_SHAPES)))
+            _SHAPES[key] = (tau, n, 1.0 / (1.0 + x))
+        return _SHAPES[key]
+
+    def _stack(self, v):
+        v = v * self.w
+        return np.concatenate([v.real, v.imag], axis=-1)
+
+    def _projected(self):
+        """Arc shapes, their weighted columns with R0 and L0 projected out, and the projected data."""
+        if not hasattr(self, "_proj"):
+            tau, n, g = self._shapes()
+            lin = np.array([self._stack(np.ones(self.omega.shape, complex)), self._stack(self.jw)])
+            q, _ = np.linalg.qr(lin.T)
+            cols = self._stack(g)
+            y = self._stack(self.z)
+            self._proj = (tau, n, g, cols - (cols @ q) @ q.T, y - (y @ q) @ q.T)
+        return self._proj
+
+    def scan_one_arc(self) -> np.ndarray | None:
+        """Start for the grain-boundary arc alone (R2 = 0) from the shape scan."""
+        tau, n, g, cols, y = self._projected()
+        a = self.area_cm2
+        gg = np.einsum("ij,ij->i", cols, cols)
+        b = cols @ y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r1 = b / gg
+            c1 = tau / r1
+            ok = (r1 > 0) & (c1 <= SPLIT_F_CM2 * a) & (c1 >= GRAIN_BOUNDARY_MIN_F_CM2 * a)
+            gain = np.where(ok, b * r1, -np.inf)
+        if not np.isfinite(gain.max()):
+            return None
+        i = int(np.argmax(gain))
+        return self._complete(tau[i], n[i], r1[i], None, None, 0.0)
+
+    def scan_pairs(self) -> list[np.ndarray]:
+        """Starts for both arcs, best first, each further one with its interface arc a decade away."""
+        tau, n, g, cols, y = self._projected()
+        a = self.area_cm2
+        gii = np.einsum("ij,ij->i", cols, cols)
+        gij = cols @ cols.T
+        b = cols @ y
+        det = gii[:, None] * gii[None, :] - gij * gij
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x1 = (b[:, None] * gii[None, :] - gij * b[None, :]) / det
+            x2 = (gii[:, None] * b[None, :] - gij * b[:, None]) / det
+            c1 = tau[:, None] / x1
+            c2 = tau[None, :] / x2
+            ok = ((det > 1e-9 * gii[:, None] * gii[None, :]) & (x1 > 0) & (x2 > 0)
+                  & (c1 <= SPLIT_F_CM2 * a) & (c1 >= GRAIN_BOUNDARY_MIN_F_CM2 * a)
+                  & (c2 >= SPLIT_F_CM2 * a) & (c2 <= INTERFACE_MAX_F_CM2 * a))
+            gain = np.where(ok, x1 * b[:, None] + x2 * b[None, :], -np.inf)
+        starts = []
+        for _ in range(N_STARTS):
+            k = int(np.argmax(gain))
+            if not np.isfinite(gain.flat[k]):
+                break
+            i, j = np.unravel_index(k, gain.shape)
+            starts.append((tau[i], n[i], x1[i, j], tau[j], n[j], x2[i, j]))
+            gain[:, np.abs(np.log10(tau / tau[j])) < 1.0] = -np.inf
+        return [_Lazy(self._complete, s) for s in starts]
+
+    def _fallback_start(self) -> np.ndarray:
+        """A start from the spectrum's extent when no scanned shape fits (e.g. an inductive spectrum)."""
+        re = self.z.real
+        r0 = max(float(re.min()), 1e-6 * self.zscale)
+        r1 = max(float(re.max() - re.min()), 1e-6 * self.zscale)
+        tau = 1.0 / (2 * np.pi * np.sqrt(self.frequency_hz.max() * self.frequency_hz.min()))
+        c1 = float(np.clip(tau / r1, self.lo[C1], self.hi[C1]))
+        return np.array([r0, 1e-9, r1, c1, 0.9, 0.0, 1e-6 * self.area_cm2, 0.9])
+
+    def _complete(self, tau1, n1, r1, tau2, n2, r2) -> np.ndarray:
+        """Full parameter vector for chosen shapes: R0 and L0 by linear least squares."""
+        a = self.area_cm2
+        z1 = r1 / (1.0 + np.exp(n1 * (self.log_jw + np.log(tau1))))
+        z2 = 0.0 if not r2 else r2 / (1.0 + np.exp(n2 * (self.log_jw + np.log(tau2))))
+        rest = self.z - z1 - z2
+        lin = np.array([self._stack(np.ones(self.omega.shape, complex)), self._stack(self.jw)]).T
+        coef = np.linalg.lstsq(lin, self._stack(rest), rcond=None)[0]
+        r0 = coef[0] if coef[0] > 0 else 1e-6 * self.zscale
+        ind = coef[1] if coef[1] > 0 else 1e-12
+        theta = np.array([r0, ind, r1, tau1 / r1, n1, r2, 1e-6 * a, 0.9])
+        if r2:
+            theta[C2], theta[N2] = tau2 / r2, n2
+        theta[C1] = np.clip(theta[C1], self.lo[C1], self.hi[C1])
+        theta[C2] = np.clip(theta[C2], self.lo[C2], self.hi[C2])
+        theta[N1] = np.clip(theta[N1], *N_BOUNDS)
+        theta[N2] = np.clip(theta[N2], *N_BOUNDS)
+        return theta
+
+    # --- the best fit and the profile ---------------------------------------------------------
+    def best(self) -> Solution:
+        """The lowest chi-square classed two-arc fit.
+
+        The best start of the scan is refined; further starts (an arc a decade or more away) only
+        when that fit ends with a parameter on a class or exponent bound."""
+        starts = self.scan_pairs()
+        if not starts:  # no interface-class arc improves on the grain-boundary arc alone
+            one = self.scan_one_arc()
+            if one is None:
+                one = self._fallback_start()
+            one[R2] = 1e-6 * self.zscale
+            one[C2] = 1e-6 * self.area_cm2
+            starts = [lambda: one]
+        best = self.refine(starts[0]())
+        if self.on_bound(best):
+            for start in starts[1:]:
+                sol = self.refine(start())
+                if sol.chi2 < best.chi2:
+                    best = sol
+        return best
+
+    def fixed_r2(self, r2: float, near: Solution | None = None) -> Solution:
+        """The best fit with R2 held at ``r2`` (0: no interface arc).
+
+        Starts: ``near`` with the interface arc's time constant kept (within its class), and the
+        same with the arc at the low-capacitance edge of its class, where it overlaps the grain
+        boundary most; for r2 = 0 the one-arc scan."""
+        key = float(r2)
+        if key in self._cache:
+            return self._cache[key]
+        free = (R0, L0, R1, C1, N1) if r2 == 0 else (R0, L0, R1, C1, N1, C2, N2)
+        candidates = []
+        if r2 == 0:
+            one = self.scan_one_arc()
+            if one is not None:
+                candidates.append(one)
+        if near is not None:
+            start = near.theta.copy()
+            if r2 > 0 and near.theta[R2] > 0:
+                start[C2] = np.clip(near.theta[C2] * near.theta[R2] / r2, self.lo[C2], self.hi[C2])
+            candidates.append(start)
+            if r2 > 0:
+                edge = start.copy()
+                edge[C2] = self.lo[C2]
+                candidates.append(edge)
+        best = None
+        for start in candidates:
+            start = start.copy()
+            start[R2] = r2
+            sol = self.refine(start, free)
+            if best is None or sol.chi2 < best.chi2:
+                best = sol
+        self._cache[key] = best
+        return best
+
+    def profile(self, best: Solution, level: float = 4.0, max_steps: int = 40):
+        """(lower, upper, best) of R2 where chi-square is within ``level`` noise variances of its minimum.
+
+        The noise variance is the reduced chi-square of ``best``. ``upper`` is inf when the data do not
+        bound R2 from above (a partial arc continuing far below f_min). If a lower chi-square turns up
+        on the way, ``best`` is replaced by it.
+        """
+        s2 = best.chi2 / self.dof
+        r_hat = best.theta[R2]
+        steps = 0
+
+        def delta(r, near):
+            nonlocal steps
+            steps += 1
+            sol = self.fixed_r2(r, near)
+            return (sol.chi2 - best.chi2) / s2, sol
+
+        # lower side
+        d0, sol0 = delta(0.0, best)
+        if d0 < -1e-6 * self.dof:
+            best, r_hat = sol0, 0.0
+        if r_hat == 0.0 or d0 <= level:
+            lower = 0.0
+        else:
+            lower = self._root(delta, 0.0, d0, r_hat, 0.0, level, best, sol0)
+        # upper side
+        step = max(r_hat, 1e-3 * self.zscale)
+        r_prev, d_prev, near = r_hat, 0.0, best
+        upper = np.inf
+        while steps < max_steps and r_prev < 1e3 * self.zscale:
+            r = r_prev + step
+            d, sol = delta(r, near)
+            if d < -1e-6 * self.dof:  # a better optimum: restart from it
+                return self.profile(sol, level, max_steps - steps)
+            if d > level:
+                upper = self._root(delta, r_prev, d_prev, r, d, level, near, sol)
+                break
+            r_prev, d_prev, near = r, d, sol
+            step *= 2.0
+        return lower, upper, best
+
+    @staticmethod
+    def _root(delta, r_a, d_a, r_b, d_b, level, sol_a, sol_b, iterations: int = 6) -> float:
+        """R2 between r_a and r_b where delta crosses level (secant on sqrt(delta), bracketed)."""
+        near = sol_a
+        for _ in range(iterations):
+            ga, gb = np.sqrt(max(d_a, 0)) - np.sqrt(level), np.sqrt(max(d_b, 0)) - np.sqrt(level)
+            if gb == ga:
+                break
+            r = r_a + (r_b - r_a) * (-ga) / (gb - ga)
+            lo_, hi_ = min(r_a, r_b), max(r_a, r_b)
+            r = float(np.clip(r, lo_ + 0.05 * (hi_ - lo_), hi_ - 0.05 * (hi_ - lo_)))
+            d, sol = delta(r, near)
+            if abs(np.sqrt(max(d, 0)) - np.sqrt(level)) < ROOT_TOL:
+                return r
+            if (d > level) == (d_a > level):
+                r_a, d_a, near = r, d, sol
+            else:
+                r_b, d_b = r, d
+        ga, gb = np.sqrt(max(d_a, 0)) - np.sqrt(level), np.sqrt(max(d_b, 0)) - np.sqrt(level)
+        return float(r_a + (r_b - r_a) * (-ga) / (gb - ga)) if gb != ga else float(0.5 * (r_a + r_b))
