@@ -181,6 +181,8 @@ def interface_resistance(frequency_hz, z, *, area_cm2: float) -> InterfaceResist
     f, z = _check_input(frequency_hz, z, area_cm2)
     fit = TwoArcFit(f, z, area_cm2)
     best = fit.best()
+    fit.reweight(best)  # each band weighed by its own noise
+    best = fit.refine(best.theta, best.free)
     half_area = area_cm2 / 2
     f_min = float(f.min())
     common = {"area_cm2": float(area_cm2), "f_min_hz": f_min}
@@ -192,34 +194,38 @@ def interface_resistance(frequency_hz, z, *, area_cm2: float) -> InterfaceResist
         lo, hi = r2 - 2 * se_lin, r2 + 2 * se_lin
         value, se, how = r2, se_lin, "linearised"
     else:
-        lo, hi, best = fit.profile(best, PROFILE_LEVEL)
+        lo, hi, best = fit.profile(best, PROFILE_LEVEL, scale=se_lin)
         r2 = float(best.theta[R2])
         value, se, how = 0.5 * (lo + hi), 0.25 * (hi - lo), "profile likelihood"
-    noise = math.sqrt(best.chi2 / fit.dof)
+    noise = float(np.median(fit.noise_rel)) * math.sqrt(best.chi2 / fit.dof)
     apex = 1 / (2 * np.pi * best.theta[R2] * best.theta[C2]) if best.theta[R2] > 0 else math.nan
     arcs = _arcs(fit, best.theta, True)
     common.update(arcs=arcs, parameters=_parameters(best.theta), noise_rel=noise)
 
-    if lo > 0 and math.isinf(hi):  # a partial arc whose end the data do not reach
+    pinned_slow = "C2" in fit.on_bound(best) and best.theta[C2] >= 0.5 * fit.hi[C2]
+    if lo > 0 and math.isinf(hi) and not pinned_slow:  # a partial arc whose end the data do not reach
         return InterfaceResistance(r2 * half_area, math.inf, METHOD_PARTIAL, False,
                                    lower_bound_ohm_cm2=lo * half_area, interval_ohm_cm2=(lo * half_area, math.inf),
                                    uncertainty=how, **common)
-    if lo > 0:
+    if lo > 0 and not pinned_slow:
         method = METHOD_ARC if apex >= f_min else METHOD_PARTIAL
         return InterfaceResistance(value * half_area, se * half_area, method, True,
                                    interval_ohm_cm2=(lo * half_area, hi * half_area), uncertainty=how, **common)
 
-    # no interface arc: the paper's estimate for such spectra, on the grain-boundary arc alone
+    # no interface arc (or only a process slower than any interface arc): the paper's estimate for such
+    # spectra, Z'data(f_min) - Z'fit(f->0), Z'fit being the bulk and grain-boundary part of the fit
     one = fit.fixed_r2(0.0, best)
-    k_value, k_se, k_noise = _krauskopf(fit, one)
-    one_common = {**common, "arcs": _arcs(fit, one.theta, False), "parameters": _parameters(one.theta),
+    s2 = one.chi2 / max(2 * f.size - len(one.free), 1)
+    slow = fit.low_frequency_process(one, best)
+    dc_fit = slow if one.chi2 - slow.chi2 > PROFILE_LEVEL * s2 else one
+    k_value, k_se, k_noise = _krauskopf(fit, dc_fit)
+    one_common = {**common, "arcs": _arcs(fit, dc_fit.theta, False), "parameters": _parameters(dc_fit.theta),
                   "noise_rel": k_noise}
     if k_value > 2 * k_se:
         interval = ((k_value - 2 * k_se) * half_area, (k_value + 2 * k_se) * half_area)
         return InterfaceResistance(k_value * half_area, k_se * half_area, METHOD_KRAUSKOPF, True,
-                                   interval_ohm_cm2=interval,
-                                   uncertainty="residual noise", **one_common)
-    bound = max(hi, max(k_value, 0.0) + 2 * k_se) * half_area
+                                   interval_ohm_cm2=interval, uncertainty="residual noise", **one_common)
+    bound = max(hi if lo == 0 else 0.0, max(k_value, 0.0) + 2 * k_se) * half_area
     return InterfaceResistance(bound / 2, bound / 4, METHOD_NOT_RESOLVED, False, upper_bound_ohm_cm2=bound,
                                interval_ohm_cm2=(0.0, bound), uncertainty=how, **one_common)
 
@@ -227,13 +233,13 @@ def interface_resistance(frequency_hz, z, *, area_cm2: float) -> InterfaceResist
 def _krauskopf(fit: TwoArcFit, one) -> tuple[float, float, float]:
     """Z'data(f_min) - Z'fit(f -> 0) in Ohm, its standard error and the relative noise of the fit.
 
-    The error combines the noise of the data point (the fit's relative residual rms times |Z(f_min)|)
+    The error combines the noise of the data point (the fit's local relative residual rms times |Z(f_min)|)
     and the linearised error of R0 + R1, the fit's real part at f -> 0."""
     i = int(np.argmin(fit.frequency_hz))
     dof = max(2 * fit.z.size - len(one.free), 1)
-    noise = math.sqrt(one.chi2 / dof)
+    noise = float(fit.noise_rel[i]) * math.sqrt(one.chi2 / dof)
     value = float(fit.z[i].real - (one.theta[R0] + one.theta[R1]))
-    cov, idx = fit.covariance(one)
+    cov, idx = fit.covariance(one)  # R0 and R1 are free in every fit
     pos = [list(idx).index(R0), list(idx).index(R1)]
     var_dc = float(cov[np.ix_(pos, pos)].sum())
     se = math.sqrt((noise * abs(fit.z[i])) ** 2 + max(var_dc, 0.0))

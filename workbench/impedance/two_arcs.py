@@ -89,6 +89,29 @@ class TwoArcFit:
                             N_BOUNDS[1]])
         self.n_eval = 0
         self._cache: dict[float, Solution] = {}
+        self.noise_rel: np.ndarray | None = None  # local relative noise once reweighted
+
+    def reweight(self, sol: Solution, window: int = 15) -> np.ndarray:
+        """Weights from the fit's own residuals: sigma = |Z| times the local relative noise.
+
+        The relative residual variance of each point (mean of both parts) is averaged over ``window``
+        neighbouring frequencies, so that a band where the analyser is noisier (near 10 MHz, at the
+        lowest frequencies) weighs less and the noise level is the data's. Returns the local relative
+        noise per point (one standard deviation per part)."""
+        z_fit = self.model(sol.theta, want_jac=False)[0]
+        e = np.abs(z_fit - self.z) ** 2 / (2 * np.abs(z_fit) ** 2)
+        order = np.argsort(self.frequency_hz)
+        k = min(window, e.size)
+        kernel = np.ones(k) / k
+        padded = np.pad(e[order], (k // 2, k - 1 - k // 2), mode="edge")
+        local = np.empty_like(e)
+        local[order] = np.convolve(padded, kernel, mode="valid")
+        noise = np.sqrt(np.maximum(local, 1e-6 * np.median(local) + 1e-30))
+        self.w = 1.0 / (np.abs(z_fit) * noise)  # the model's |Z|: the data's own noise does not weigh
+        self.__dict__.pop("_proj", None)
+        self._cache.clear()
+        self.noise_rel = noise
+        return noise
 
     @property
     def dof(self) -> int:
@@ -401,7 +424,7 @@ class TwoArcFit:
             if r2 > 0 and near.theta[R2] > 0:
                 start[C2] = np.clip(near.theta[C2] * near.theta[R2] / r2, self.lo[C2], self.hi[C2])
             candidates.append(start)
-            if r2 > 0:
+            if r2 > 0 and start[C2] > 1.05 * self.lo[C2]:
                 edge = start.copy()
                 edge[C2] = self.lo[C2]
                 candidates.append(edge)
@@ -415,64 +438,113 @@ class TwoArcFit:
         self._cache[key] = best
         return best
 
-    def profile(self, best: Solution, level: float = 4.0, max_steps: int = 40):
+    def low_frequency_process(self, one: Solution, near: Solution | None = None) -> Solution:
+        """The second arc with no upper bound on its capacitance: a process slower than any interface
+        arc (e.g. a low-frequency tail), fitted so that it does not leak into the grain-boundary arc.
+
+        Starts: ``near`` (typically an interface arc pressed against its class's upper bound) and an arc
+        of the resistance the grain-boundary arc alone leaves at f_min, peaking at f_min."""
+        saved = self.hi[C2]
+        self.hi[C2] = np.inf
+        try:
+            i = int(np.argmin(self.frequency_hz))
+            r2 = max(float(self.z[i].real - one.theta[R0] - one.theta[R1]), 1e-4 * self.zscale)
+            start = one.theta.copy()
+            start[R2], start[C2], start[N2] = r2, 1 / (2 * np.pi * r2 * self.frequency_hz[i]), 0.9
+            starts = [start] + ([near.theta] if near is not None and near.theta[R2] > 0 else [])
+            sols = [self.refine(s) for s in starts]
+        finally:
+            self.hi[C2] = saved
+        return min(sols, key=lambda sol: sol.chi2)
+
+    def profile(self, best: Solution, level: float = 4.0, scale: float | None = None, max_steps: int = 30):
         """(lower, upper, best) of R2 where chi-square is within ``level`` noise variances of its minimum.
 
-        The noise variance is the reduced chi-square of ``best``. ``upper`` is inf when the data do not
-        bound R2 from above (a partial arc continuing far below f_min). If a lower chi-square turns up
-        on the way, ``best`` is replaced by it.
+        The noise variance is the reduced chi-square of ``best``; ``scale`` (e.g. the linearised standard
+        error) sets the first trial step. ``upper`` is inf when the data do not bound R2 from above (a
+        partial arc continuing far below f_min). If a lower chi-square turns up on the way, the profile
+        restarts from it and returns it as ``best``.
         """
         s2 = best.chi2 / self.dof
-        r_hat = best.theta[R2]
+        r_hat = float(best.theta[R2])
         steps = 0
+
+        class _Better(Exception):
+            def __init__(self, sol):
+                self.sol = sol
 
         def delta(r, near):
             nonlocal steps
             steps += 1
             sol = self.fixed_r2(r, near)
-            return (sol.chi2 - best.chi2) / s2, sol
+            d = (sol.chi2 - best.chi2) / s2
+            if d < -0.05 and steps < max_steps:
+                raise _Better(sol)
+            return d, sol
 
-        # lower side
-        d0, sol0 = delta(0.0, best)
-        if d0 < -1e-6 * self.dof:
-            best, r_hat = sol0, 0.0
-        if r_hat == 0.0 or d0 <= level:
-            lower = 0.0
-        else:
-            lower = self._root(delta, 0.0, d0, r_hat, 0.0, level, best, sol0)
-        # upper side
-        step = max(r_hat, 1e-3 * self.zscale)
-        r_prev, d_prev, near = r_hat, 0.0, best
-        upper = np.inf
-        while steps < max_steps and r_prev < 1e3 * self.zscale:
-            r = r_prev + step
-            d, sol = delta(r, near)
-            if d < -1e-6 * self.dof:  # a better optimum: restart from it
-                return self.profile(sol, level, max_steps - steps)
-            if d > level:
-                upper = self._root(delta, r_prev, d_prev, r, d, level, near, sol)
-                break
-            r_prev, d_prev, near = r, d, sol
-            step *= 2.0
+        if not (scale and np.isfinite(scale) and scale > 0):
+            scale = max(r_hat, 1e-3 * self.zscale)
+        scale = min(scale, max(r_hat, 1e-3 * self.zscale) * 10)
+        try:
+            # lower side
+            if r_hat <= 0:
+                lower = 0.0
+            else:
+                d0, sol0 = delta(0.0, best)
+                if d0 <= level:
+                    lower = 0.0
+                else:
+                    r = r_hat - np.sqrt(level) * scale
+                    if r <= 0:
+                        lower = self._root(delta, 0.0, d0, sol0, r_hat, 0.0, best, level)
+                    else:
+                        d, sol = delta(r, best)
+                        if d > level:
+                            lower = self._root(delta, r, d, sol, r_hat, 0.0, best, level)
+                        else:
+                            lower = self._root(delta, 0.0, d0, sol0, r, d, sol, level)
+            # upper side: step out until chi-square has risen past the level, then find the crossing
+            r_in, d_in, near = r_hat, 0.0, best
+            r = r_hat + np.sqrt(level) * scale
+            upper = np.inf
+            while steps < max_steps and r < 1e3 * self.zscale:
+                d, sol = delta(r, near)
+                if d > level:
+                    upper = self._root(delta, r_in, d_in, near, r, d, sol, level)
+                    break
+                r_in, d_in, near = r, d, sol
+                grow = np.sqrt(level / d) if d > 0.05 * level else 4.0
+                r = r_hat + (r - r_hat) * float(np.clip(1.15 * grow, 1.3, 4.0))
+        except _Better as better:
+            return self.profile(better.sol, level, scale, max_steps - steps)
         return lower, upper, best
 
     @staticmethod
-    def _root(delta, r_a, d_a, r_b, d_b, level, sol_a, sol_b, iterations: int = 6) -> float:
-        """R2 between r_a and r_b where delta crosses level (secant on sqrt(delta), bracketed)."""
-        near = sol_a
+    def _root(delta, r_a, d_a, sol_a, r_b, d_b, sol_b, level, iterations: int = 6) -> float:
+        """R2 between r_a and r_b where delta crosses ``level``: regula falsi on sqrt(delta) with the
+        Illinois correction, each trial started from the nearer fit."""
+        target = np.sqrt(level)
+        ga, gb = np.sqrt(max(d_a, 0.0)) - target, np.sqrt(max(d_b, 0.0)) - target
+        side = 0
         for _ in range(iterations):
-            ga, gb = np.sqrt(max(d_a, 0)) - np.sqrt(level), np.sqrt(max(d_b, 0)) - np.sqrt(level)
-            if gb == ga:
+            if ga == gb:
                 break
-            r = r_a + (r_b - r_a) * (-ga) / (gb - ga)
-            lo_, hi_ = min(r_a, r_b), max(r_a, r_b)
-            r = float(np.clip(r, lo_ + 0.05 * (hi_ - lo_), hi_ - 0.05 * (hi_ - lo_)))
+            r = r_a + (r_b - r_a) * ga / (ga - gb)
+            width = abs(r_b - r_a)
+            r = float(np.clip(r, min(r_a, r_b) + 0.02 * width, max(r_a, r_b) - 0.02 * width))
+            near = sol_a if abs(r - r_a) < abs(r - r_b) else sol_b
             d, sol = delta(r, near)
-            if abs(np.sqrt(max(d, 0)) - np.sqrt(level)) < ROOT_TOL:
+            g = np.sqrt(max(d, 0.0)) - target
+            if abs(g) < ROOT_TOL:
                 return r
-            if (d > level) == (d_a > level):
-                r_a, d_a, near = r, d, sol
+            if (g > 0) == (ga > 0):
+                r_a, ga, sol_a = r, g, sol
+                if side == -1:
+                    gb /= 2
+                side = -1
             else:
-                r_b, d_b = r, d
-        ga, gb = np.sqrt(max(d_a, 0)) - np.sqrt(level), np.sqrt(max(d_b, 0)) - np.sqrt(level)
-        return float(r_a + (r_b - r_a) * (-ga) / (gb - ga)) if gb != ga else float(0.5 * (r_a + r_b))
+                r_b, gb, sol_b = r, g, sol
+                if side == 1:
+                    ga /= 2
+                side = 1
+        return float(r_a + (r_b - r_a) * ga / (ga - gb)) if ga != gb else float(0.5 * (r_a + r_b))
