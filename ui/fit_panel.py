@@ -297,7 +297,9 @@ class FitPanel(QWidget):
                 f"No interface arc in the circuit: R_int ≈ Z'data(f_min) − Z'fit(f→0) = "
                 f"{estimate.r_interface_ohm:.4g} Ω = {estimate.area_specific_ohm_cm2(analysis.area_cm2):.3g} Ω cm²"
             )
+        elif analysis.interface_arc is not None:
+            self.interface_label.setText(f"Interface arc: {analysis.r_interface_ohm_cm2:.4g} Ω cm²")
         elif len(analysis.arcs) >= 2:
-            self.interface_label.setText(f"Interface resistance: {analysis.r_interface_ohm_cm2:.4g} Ω cm²")
+            self.interface_label.setText("No arc of the interface's capacitance (~µF/cm²) in this fit")
         else:
             self.interface_label.setText("")
