@@ -37,4 +37,8 @@ SAMPLES = {
     "plain_ambiguous.csv": "csv",
     "chi_impedance.txt": "chi",
     "parstat_export.txt": "csv",
+    "eclab_sweeps_rest.mpt": "biologic",
+    "eclab_peis_sweeps.mpr": "biologic-mpr",
+    "eclab_geis.mpr": "biologic-mpr",
+    "versastudio.par": "versastudio",
 }

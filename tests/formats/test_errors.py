@@ -88,7 +88,12 @@ def test_zero_frequency_with_nonzero_impedance_is_not_skipped(tmp_path):
     (b"ZPLOT2 ASCII\nEnd Comments\n1,2,3\n", ".z", "line 3: expected 3 numeric columns"),
     (b"hello world\n", ".xyz", "line 1: unrecognised impedance file"),
     (b"just one column\nof words\n", ".csv", "no column found for frequency, Z', Z''"),
-    (b"\x00\x01\x02\xff\xfe", ".mpr", "unrecognised impedance file"),
+    (b"\x00\x01\x02\xff\xfe", ".mpr", "expected the EC-Lab .mpr file magic"),
+    (b"\x00\x01\x02\xff\xfe", ".bin", "unrecognised impedance file"),
+    (b"<Application>\nName=VersaStudio\n</Application>\n", ".par", "expected a <Segment1> section"),
+    (b"<Application>\nName=x\n</Application>\n<Segment1>\nDefinition=a, b, c\n1,2,3\n</Segment1>\n", ".par",
+     "line 5: expected columns Frequency(Hz), Z Real, Z Imag"),
+    (b"<Application>\nName=x\n<Segment1>\n", ".par", "line 3: expected </Application>"),
 ])
 def test_malformed_files(tmp_path, content, suffix, expected):
     path = tmp_path / f"sample{suffix}"

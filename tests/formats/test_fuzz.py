@@ -26,7 +26,8 @@ def check(path):
     values = df[["frequency_hz", "z_real_ohm", "z_imag_ohm"]].to_numpy(dtype=float)
     assert np.isfinite(values).all()
     assert (values[:, 0] > 0).all()
-    assert df.attrs["format"] in {"biologic", "gamry", "zview", "autolab", "csv", "chi"}
+    assert df.attrs["format"] in {"biologic", "biologic-mpr", "gamry", "zview", "autolab", "versastudio", "csv",
+                                  "chi"}
 
 
 @st.composite
@@ -62,7 +63,7 @@ def test_damaged_sample(tmp_path, name):
     run()
 
 
-@pytest.mark.parametrize("suffix", [".mpt", ".DTA", ".z", ".csv", ".txt"])
+@pytest.mark.parametrize("suffix", [".mpt", ".DTA", ".z", ".csv", ".txt", ".par", ".mpr"])
 @fuzz
 @given(text=st.text(alphabet=st.sampled_from(list("0123456789.,;-+eE\t \n\r\"'aZfqrImRe()/Hz")), max_size=300))
 def test_random_text(tmp_path, suffix, text):

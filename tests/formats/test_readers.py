@@ -9,8 +9,9 @@ from conftest import DATA, FREQUENCIES_HZ, SAMPLES
 
 from workbench.formats import FormatError, read_spectrum
 
-# significant digits each sample was written with
-RTOL = {"zplot_sweep.z": 1e-6, "zplot_comma.z": 1e-6, "gamry_eispot.DTA": 1e-6, "chi_impedance.txt": 1e-3}
+# significant digits each sample was written with (.mpr files hold 32-bit floats)
+RTOL = {"zplot_sweep.z": 1e-6, "zplot_comma.z": 1e-6, "gamry_eispot.DTA": 1e-6, "chi_impedance.txt": 1e-3,
+        "eclab_peis_sweeps.mpr": 1e-6, "eclab_geis.mpr": 1e-6}
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
@@ -157,3 +158,61 @@ def test_result_is_a_plain_dataframe_with_float_columns():
     df = read_spectrum(DATA / "gamry_eispot.DTA")
     assert isinstance(df, pd.DataFrame)
     assert all(df[c].dtype == np.float64 for c in ("frequency_hz", "z_real_ohm", "z_imag_ohm"))
+
+
+def test_biologic_rest_rows_between_sweeps_are_skipped_and_sweeps_numbered():
+    df = read_spectrum(DATA / "eclab_sweeps_rest.mpt")
+    assert len(df) == 18 and (df["frequency_hz"] > 0).all()
+    assert df["sweep"].tolist() == [1] * 6 + [2] * 6 + [3] * 6
+    assert df["cycle"].tolist() == [1] * 18  # the cycle number does not tell these sweeps apart
+    assert df.attrs["skipped_rest_rows"] == 4
+    assert df.attrs["area_cm2"] == pytest.approx(0.567)
+    np.testing.assert_allclose(df["z_real_ohm"].iloc[12:].to_numpy(), 1.02 * df["z_real_ohm"].iloc[:6].to_numpy(),
+                               rtol=1e-6)
+
+
+def test_biologic_sweeps_follow_cycle_numbers():
+    df = read_spectrum(DATA / "eclab_peis.mpt")
+    assert df["sweep"].tolist() == df["cycle"].tolist()
+    assert "skipped_rest_rows" not in df.attrs
+
+
+def test_mpr_peis_sweeps_cycles_and_rest_points():
+    df = read_spectrum(DATA / "eclab_peis_sweeps.mpr")
+    assert df.attrs["format"] == "biologic-mpr"
+    assert (df.attrs["technique"], df.attrs["data_module_version"], df.attrs["date"]) == ("PEIS", 3, "03/14/25")
+    assert df["cycle"].tolist() == [1] * 6 + [2] * 6
+    assert df["sweep"].tolist() == [1] * 6 + [2] * 6
+    assert df.attrs["skipped_rest_rows"] == 2
+    assert df.attrs["imag_sign"] == -1
+
+
+def test_mpr_geis_loops_in_the_newer_layout():
+    df = read_spectrum(DATA / "eclab_geis.mpr")
+    assert (df.attrs["technique"], df.attrs["data_module_version"]) == ("GEIS", 11)
+    assert df["loop"].tolist() == [0] * 6 + [1] * 6
+    assert df["sweep"].tolist() == [1] * 6 + [2] * 6
+    np.testing.assert_allclose(df["z_imag_ohm"].iloc[6:].to_numpy(), 1.02 * df["z_imag_ohm"].iloc[:6].to_numpy(),
+                               rtol=1e-6)
+
+
+def test_mpr_of_a_cycling_run_is_refused_with_the_reason():
+    with pytest.raises(FormatError, match=r"^eclab_gcpl_setpoint\.mpr: expected impedance columns .* in this GCPL "
+                                          r"file, .*read_cycling"):
+        read_spectrum(DATA / "eclab_gcpl_setpoint.mpr")
+
+
+def test_mpr_samples_are_reproducible():
+    from mpr_writer import samples
+
+    for name, content in samples().items():
+        assert (DATA / name).read_bytes() == content, f"{name} differs from what mpr_writer.py writes"
+
+
+def test_versastudio_metadata_and_columns():
+    df = read_spectrum(DATA / "versastudio.par")
+    assert df.attrs["instrument"] == "VersaSTAT3 (SN 1234)"
+    assert df.attrs["date"] == "Friday, March 14, 2025 10:00:00 AM"
+    assert df.attrs["area_cm2"] == pytest.approx(0.567)
+    assert df.attrs["columns_used"] == {"frequency_hz": "Frequency(Hz)", "z_real_ohm": "Z Real",
+                                        "z_imag_ohm": "Z Imag"}

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.formats import FormatError, read_spectrum
+from workbench.formats import read_spectrum
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "impedance-files"
 pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference impedance files not available")
@@ -23,7 +23,16 @@ EXPECTED = {
     "exampleDataAutolab.txt": ("zview", 41, 10000.0, 0.013785863964281, 0.007191946305823),
     "exampleDataCHInstruments.txt": ("chi", 73, 99610.0, 98.91, -2.748),
     "exampleDataParstat.txt": ("csv", 31, 10000.0, -0.00049816280376104, 0.0175143479976367),
+    "exampleDataVersaStudio.par": ("versastudio", 61, 100000.0, 55.31571, 4.575431),
+    "milosz_EIS_POTENTIAL_1_1.DTA": ("gamry", 51, 100019.5, 6.894127, -1.085344),
+    "yadg_peis.issue_225.no_ece.mpt": ("biologic", 32, 199998.14, 1.2274132, -0.11227046),
+    # 32-bit floats in the binary file
+    "yadg_peis.mpr": ("biologic-mpr", 32, 199998.140625, 10.512295722961426, -0.7304766178131104),
 }
+
+
+def test_every_shared_file_is_covered():
+    assert {p.name for p in REFERENCE.iterdir() if p.name != "README.md"} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -45,6 +54,29 @@ def test_real_biologic_cycles_and_loops():
     assert loops.attrs["instrument"] == "SP-300 (SN 1854)"
 
 
-def test_versastudio_is_refused_with_a_format_error():
-    with pytest.raises(FormatError, match=r"exampleDataVersaStudio\.par, line \d+"):
-        read_spectrum(REFERENCE / "exampleDataVersaStudio.par")
+def test_real_files_have_no_warnings_and_sweeps_where_expected():
+    for name in EXPECTED:
+        assert "warnings" not in read_spectrum(REFERENCE / name).attrs, name
+    sweeps = read_spectrum(REFERENCE / next(n for n in EXPECTED if "3scans" in n))
+    assert sweeps["sweep"].tolist() == sweeps["cycle"].tolist()
+    loops = read_spectrum(REFERENCE / "peis.issue_149.mpt")
+    assert loops["sweep"].value_counts().sort_index().tolist() == [21, 21, 21, 21]
+
+
+def test_real_mpr_is_self_consistent():
+    """The binary file's |Z| and phase columns agree with its Re(Z) and -Im(Z): the record layout is right."""
+    from workbench.formats.eclab_mpr import read_mpr
+
+    mpr = read_mpr((REFERENCE / "yadg_peis.mpr").read_bytes(), "yadg_peis.mpr")
+    c = mpr.columns
+    assert mpr.technique == "PEIS" and mpr.n_points == 32
+    np.testing.assert_allclose(np.hypot(c["Re(Z)/Ohm"], c["-Im(Z)/Ohm"]), c["|Z|/Ohm"], rtol=1e-6)
+    np.testing.assert_allclose(np.degrees(np.arctan2(-c["-Im(Z)/Ohm"], c["Re(Z)/Ohm"])), c["Phase(Z)/deg"], atol=1e-4)
+    np.testing.assert_allclose(c["|Ewe|/V"] / c["|I|/A"], c["|Z|/Ohm"], rtol=1e-6)
+
+
+def test_versastudio_metadata():
+    df = read_spectrum(REFERENCE / "exampleDataVersaStudio.par")
+    assert df.attrs["instrument"] == "VersaSTAT4 (SN 16334007)"
+    assert df.attrs["area_cm2"] == 1.0
+    assert (df["z_imag_ohm"].iloc[-10:] < 0).all()  # capacitive at low frequency: Z Imag has its physical sign

@@ -6,10 +6,14 @@ order, plus ``cycle``/``loop`` columns when the file has them, and the file's me
 ``df.attrs`` (``format``, ``source_path``, and where the file has them ``date``, ``instrument``,
 ``area_cm2``, ``amplitude_mv``, the raw ``header`` key/values, ...).
 
-Supported: BioLogic EC-Lab ``.mpt`` (:mod:`.biologic`), Gamry ``.DTA`` (:mod:`.gamry`), ZPlot/ZView
-``.z`` and Z60W text (:mod:`.zview`), Autolab NOVA exports (:mod:`.autolab`), and delimited
-tables including CH Instruments and PARSTAT text exports (:mod:`.plain_csv`). The format is
-found from the content first and from the extension second.
+Supported: BioLogic EC-Lab ``.mpt`` text (:mod:`.biologic`) and ``.mpr`` binary
+(:mod:`.eclab_mpr`, PEIS and GEIS), Gamry ``.DTA`` (:mod:`.gamry`), ZPlot/ZView ``.z`` and Z60W
+text (:mod:`.zview`), Autolab NOVA exports (:mod:`.autolab`), VersaStudio ``.par``
+(:mod:`.versastudio`), and delimited tables including CH Instruments and PARSTAT text exports
+(:mod:`.plain_csv`). The format is found from the content first and from the extension second.
+EC-Lab files of several sweeps get a ``sweep`` column; their rest rows (frequency 0) are skipped.
+
+Cycling data (time, voltage, current) are read by :func:`workbench.formats.cycling.read_cycling`.
 """
 
 from __future__ import annotations
@@ -19,19 +23,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import autolab, biologic, gamry, plain_csv, zview
-from ._common import FormatError, decode, open_last_line, split_lines, to_frame
+from . import autolab, biologic, eclab_mpr, gamry, plain_csv, versastudio, zview
+from ._common import FormatError, decode, open_last_line, spectrum_frame, split_lines, to_frame
 
 __all__ = ["FORMATS", "FormatError", "detect_format", "read_spectrum", "spectrum_from_bytes", "write_csv",
            "write_zview"]
 
-FORMATS = {"biologic": biologic, "gamry": gamry, "zview": zview, "autolab": autolab, "csv": plain_csv}
+FORMATS = {"biologic": biologic, "gamry": gamry, "zview": zview, "autolab": autolab, "versastudio": versastudio,
+           "csv": plain_csv}
+BINARY_FORMATS = {"biologic-mpr": eclab_mpr}
 _ALIASES = {"mpt": "biologic", "ec-lab": "biologic", "eclab": "biologic", "dta": "gamry", "z": "zview",
-            "zplot": "zview", "nova": "autolab", "txt": "csv", "chi": "csv", "parstat": "csv"}
+            "zplot": "zview", "nova": "autolab", "txt": "csv", "chi": "csv", "parstat": "csv", "par": "versastudio",
+            "mpr": "biologic-mpr"}
 _EXTENSIONS = {".mpt": "biologic", ".dta": "gamry", ".z": "zview", ".csv": "csv", ".txt": "csv", ".tsv": "csv",
-               ".dat": "csv"}
+               ".dat": "csv", ".par": "versastudio"}
 # content checks in order: the specific signatures before the generic table
-_SNIFF_ORDER = ("biologic", "gamry", "zview", "autolab", "csv")
+_SNIFF_ORDER = ("biologic", "gamry", "zview", "autolab", "versastudio", "csv")
 
 
 def detect_format(lines: list[str], path: str | Path) -> str:
@@ -44,16 +51,16 @@ def detect_format(lines: list[str], path: str | Path) -> str:
         return by_extension
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     raise FormatError(path, None if first is None else first + 1,
-                      "unrecognised impedance file: expected an EC-Lab, Gamry, ZPlot/ZView, Autolab or "
-                      "CSV layout" + ("" if first is not None else " (the file is empty)"))
+                      "unrecognised impedance file: expected an EC-Lab, Gamry, ZPlot/ZView, Autolab, "
+                      "VersaStudio or CSV layout" + ("" if first is not None else " (the file is empty)"))
 
 
 def read_spectrum(path: str | Path, *, format: str | None = None, columns: dict | None = None,
                   imag_sign: int | None = None) -> pd.DataFrame:
     """Read one impedance spectrum file.
 
-    format: force a reader ('biologic', 'gamry', 'zview', 'autolab', 'csv' or an alias such as
-        'mpt', 'dta', 'z', 'nova'); by default it is detected.
+    format: force a reader ('biologic', 'biologic-mpr', 'gamry', 'zview', 'autolab', 'versastudio',
+        'csv' or an alias such as 'mpt', 'mpr', 'dta', 'z', 'nova', 'par'); by default it is detected.
     columns: mapping of ``frequency_hz``/``z_real_ohm``/``z_imag_ohm`` to file column names or
         0-based positions (the reverse direction is accepted too); overrides the detected mapping.
     imag_sign: +1 if the file's imaginary column is Z'' with its physical sign, -1 if it holds
@@ -68,19 +75,53 @@ def spectrum_from_bytes(data: bytes, path: str | Path, *, format: str | None = N
                         imag_sign: int | None = None) -> pd.DataFrame:
     """:func:`read_spectrum` on the content of a file already in memory; ``path`` names it in messages."""
     path = Path(path)
+    name = None if format is None else _ALIASES.get(format.lower(), format.lower())
+    if name is not None and name not in FORMATS and name not in BINARY_FORMATS:
+        raise ValueError(f"unknown format {format!r}; known: {', '.join([*FORMATS, *BINARY_FORMATS])}")
+    if name == "biologic-mpr" or (name is None and (eclab_mpr.sniff(data) or (
+            path.suffix.lower() == ".mpr" and not data[:4096].isascii()))):
+        return _mpr_spectrum(data, path)
     text = decode(data)
     lines = split_lines(text)
     if not any(line.strip() for line in lines):
         raise FormatError(path, None, "expected an impedance spectrum, found an empty file")
-    if format is None:
+    if name is None:
         name = detect_format(lines, path)
-    else:
-        name = _ALIASES.get(format.lower(), format.lower())
-        if name not in FORMATS:
-            raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     table = FORMATS[name].read(lines, path)
     table.open_last_line = open_last_line(text, lines)
     return to_frame(table, path, columns=columns, imag_sign=imag_sign)
+
+
+def _mpr_spectrum(data: bytes, path: Path) -> pd.DataFrame:
+    """The impedance points of an EC-Lab ``.mpr`` file (PEIS, GEIS) as a spectrum DataFrame."""
+    mpr = eclab_mpr.read_mpr(data, path)
+    names = ("freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm")
+    missing = [n for n in names if n not in mpr.columns]
+    if missing:
+        raise FormatError(path, None, f"expected impedance columns {list(names)} in this {mpr.technique or 'EC-Lab'} "
+                                      f"file, found {list(mpr.columns)}: is it a cycling file? (read_cycling reads "
+                                      "those)")
+    values = np.column_stack([mpr.columns[names[0]], mpr.columns[names[1]], -mpr.columns[names[2]]])
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if len(bad):
+        raise FormatError(path, None, f"point {bad[0] + 1} of {mpr.n_points}: non-finite impedance value")
+    rest = values[:, 0] <= 0
+    if rest.all():
+        raise FormatError(path, None, "expected impedance points, found only rest points (frequency 0)")
+    groups = {}
+    loops = eclab_mpr.loop_labels(mpr.loops, mpr.n_points)
+    if loops is not None:
+        groups["loop"] = loops
+    if "cycle number" in mpr.columns:
+        cycle = mpr.columns["cycle number"]
+        if not (np.isfinite(cycle).all() and (cycle == np.round(cycle)).all()):
+            raise FormatError(path, None, "expected whole cycle numbers in the 'cycle number' column")
+        groups["cycle"] = cycle.astype(np.int64)
+    attrs = dict(mpr.meta)
+    attrs["columns_used"] = dict(zip(("frequency_hz", "z_real_ohm", "z_imag_ohm"), names, strict=True))
+    attrs["imag_sign"], attrs["imag_sign_source"] = -1, "format"
+    return spectrum_frame(values, ~rest, rest, groups, format_name="biologic-mpr", path=path, attrs=attrs,
+                          warnings=list(mpr.warnings))
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:

@@ -148,6 +148,9 @@ class RawTable:
     decimal_comma: bool = False
     # rows whose frequency, Z' and Z'' are all exactly zero are placeholders (PARSTAT's DC rows)
     skip_all_zero_rows: bool = False
+    # rows with frequency <= 0 are the instrument's rest points between sweeps (EC-Lab): skipped,
+    # and a 'sweep' column numbers the sweeps they separate
+    rest_rows_between_sweeps: bool = False
     extra: dict[str, list[int]] = field(default_factory=dict)
     # integer columns kept in the output (e.g. 'cycle' -> index of EC-Lab's 'cycle number')
     int_columns: dict[str, int] = field(default_factory=dict)
@@ -281,6 +284,7 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     values = np.empty((len(table.rows), 3))
     kept = np.ones(len(table.rows), dtype=bool)
     integers = {name: np.zeros(len(table.rows), dtype=np.int64) for name in table.int_columns}
+    rest = np.zeros(len(table.rows), dtype=bool)
     for r, (cells, line) in enumerate(zip(table.rows, table.line_numbers, strict=True)):
         for c, index in enumerate(order):
             token = cells[index] if index < len(cells) else None
@@ -299,11 +303,14 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
             kept[r] = False
             continue
         if values[r, 0] <= 0:
+            if table.rest_rows_between_sweeps:
+                kept[r], rest[r] = False, True
+                continue
             raise FormatError(path, line, f"frequency must be positive, found {cells[order[0]].strip()!r}")
 
     if not kept.any():
-        raise FormatError(path, table.line_numbers[-1], "expected impedance rows, found only rows of zeros")
-    values = values[kept]
+        what = "rest rows (frequency 0)" if rest.any() else "rows of zeros"
+        raise FormatError(path, table.line_numbers[-1], f"expected impedance rows, found only {what}")
     sign, source = table.imag_sign, table.imag_sign_source
     imag_index = roles["z_imag_ohm"]
     imag_negated = imag_index < len(table.names) and role_of(table.names[imag_index])[1]
@@ -318,28 +325,58 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
         elif imag_negated:
             sign, source = -1, "name"
         else:
-            positive = int(np.count_nonzero(values[:, 2] > 0))
-            negative = int(np.count_nonzero(values[:, 2] < 0))
+            kept_imag = values[kept, 2]
+            positive = int(np.count_nonzero(kept_imag > 0))
+            negative = int(np.count_nonzero(kept_imag < 0))
             sign, source = (-1 if positive > negative else 1), "data"
 
+    groups = {name: np.asarray(extra, dtype=np.int64) for name, extra in table.extra.items()}
+    groups.update(integers)
+    attrs = dict(table.meta)
+    attrs["columns_used"] = {r: _column_label(table, roles[r]) for r in STANDARD_COLUMNS}
+    attrs["imag_sign"] = sign
+    attrs["imag_sign_source"] = source
+    if table.skip_all_zero_rows and not kept.all():
+        attrs["skipped_zero_rows"] = int((~kept).sum())
+    values[:, 2] *= sign
+    return spectrum_frame(values, kept, rest if table.rest_rows_between_sweeps else None, groups,
+                          format_name=table.format_name, path=path, attrs=attrs, warnings=warnings)
+
+
+def sweep_numbers(rest: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Sweep number (from 1) of every row: a new sweep starts after rest rows or where a group changes."""
+    starts = np.zeros(len(rest), dtype=bool)
+    previous_rest = np.concatenate(([False], rest[:-1]))
+    starts |= previous_rest & ~rest
+    for group in groups:
+        starts[1:] |= group[1:] != group[:-1]
+    starts[0] = False
+    return 1 + np.cumsum(starts)
+
+
+def spectrum_frame(values: np.ndarray, kept: np.ndarray, rest: np.ndarray | None, groups: dict[str, np.ndarray], *,
+                   format_name: str, path: str | Path, attrs: dict, warnings: list[str]) -> pd.DataFrame:
+    """The spectrum DataFrame from checked values (Z'' with its physical sign), one row per kept row.
+
+    ``rest`` marks the rest rows between sweeps (None: the format has none); with it the frame gets
+    a ``sweep`` column and ``attrs["skipped_rest_rows"]``. ``groups`` are integer columns (cycle, loop).
+    """
     columns_out = {
-        "frequency_hz": values[:, 0],
-        "z_real_ohm": values[:, 1],
-        "z_imag_ohm": values[:, 2] * sign + 0.0,
+        "frequency_hz": values[kept, 0],
+        "z_real_ohm": values[kept, 1],
+        "z_imag_ohm": values[kept, 2] + 0.0,
     }
-    for name, extra in table.extra.items():
-        columns_out[name] = np.asarray(extra, dtype=np.int64)[kept]
-    for name, column in integers.items():
+    for name, column in groups.items():
         columns_out[name] = column[kept]
+    if rest is not None:
+        columns_out["sweep"] = sweep_numbers(rest, list(groups.values()))[kept]
+        columns_out["sweep"] = np.unique(columns_out["sweep"], return_inverse=True)[1].astype(np.int64) + 1
     frame = pd.DataFrame(columns_out, copy=False)
-    frame.attrs.update(table.meta)
-    frame.attrs["format"] = table.format_name
+    frame.attrs.update(attrs)
+    frame.attrs["format"] = format_name
     frame.attrs["source_path"] = str(path)
-    frame.attrs["columns_used"] = {r: _column_label(table, roles[r]) for r in STANDARD_COLUMNS}
-    frame.attrs["imag_sign"] = sign
-    frame.attrs["imag_sign_source"] = source
-    if not kept.all():
-        frame.attrs["skipped_zero_rows"] = int((~kept).sum())
+    if rest is not None and rest.any():
+        frame.attrs["skipped_rest_rows"] = int(rest.sum())
     if warnings:
         frame.attrs["warnings"] = warnings
     return frame

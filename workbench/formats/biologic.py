@@ -6,8 +6,11 @@ header (``freq/Hz``, ``Re(Z)/Ohm``, ``-Im(Z)/Ohm``, ..., ``cycle number``, ...),
 row per line. The same table can also be exported without the header block (the column header
 is then the first line). Numbers use a decimal comma in European locales; files are Latin-1
 (``cm²``). Several sweeps in one file are told apart by the ``cycle number`` column, and
-``Loop i from point number a to b`` lines of the header mark loops. Layout checked against
-EC-Lab v11.18, v11.50 (European locale) and v11.52 (three sweeps) exports.
+``Loop i from point number a to b`` lines of the header mark loops. Rows of frequency 0 are the
+instrument's rest points between sweeps: they are skipped (counted in ``attrs["skipped_rest_rows"]``)
+and the ``sweep`` column numbers the sweeps (a new one after rest rows, or where the cycle number or
+loop changes). Layout checked against EC-Lab v11.18, v11.50 (European locale), v11.52 (three sweeps)
+and v11.61 exports.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def read(lines: list[str], path: str | Path) -> RawTable:
             numbers.append(index + 1)
     table = RawTable(format_name="biologic", names=names, rows=rows, line_numbers=numbers,
                      header_line=header_index + 1, roles=roles, imag_sign=sign, imag_sign_source="name",
-                     decimal_comma=True, meta=meta)
+                     decimal_comma=True, meta=meta, rest_rows_between_sweeps=True)
     stripped = [n.strip() for n in names]
     if "cycle number" in stripped:
         table.int_columns["cycle"] = stripped.index("cycle number")
