@@ -14,7 +14,7 @@ import numpy as np
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from conftest import FREQUENCIES_HZ, model_impedance_ohm  # noqa: E402
+from sample_model import FREQUENCIES_HZ, model_impedance_ohm  # noqa: E402
 
 MAGIC = b"BIO-LOGIC MODULAR FILE\x1a".ljust(48, b" ") + b"\x00\x00\x00\x00"
 TYPES = {1: None, 2: None, 3: None, 21: None, 31: None, 65: None, 4: "<f8", 5: "<f4", 6: "<f4", 7: "<f8",

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA, FREQUENCIES_HZ, SAMPLES
+from mpr_writer import samples
 
 from workbench.formats import FormatError, read_spectrum
 
@@ -203,8 +204,6 @@ def test_mpr_of_a_cycling_run_is_refused_with_the_reason():
 
 
 def test_mpr_samples_are_reproducible():
-    from mpr_writer import samples
-
     for name, content in samples().items():
         assert (DATA / name).read_bytes() == content, f"{name} differs from what mpr_writer.py writes"
 
