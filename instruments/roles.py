@@ -82,7 +82,8 @@ class Galvanostat(Instrument):
 
     @abstractmethod
     def set_current_a(self, current_a: float) -> None:
-        """Set the source current (A); positive plates on the working electrode by convention."""
+        """Set the source current (A) of the working electrode: negative plates Na on it (cathodic),
+        positive strips it (anodic), as in the paper and the instruments' own convention."""
 
     @abstractmethod
     def set_compliance_v(self, voltage_v: float) -> None:

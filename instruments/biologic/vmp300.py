@@ -14,8 +14,9 @@ techniques: first / last), BL_StartChannel, BL_GetData polled and decoded by ``f
 BL_StopChannel. Channels are counted from 1 in the config, as on the front panel and in EC-Lab; the DLL
 counts from 0.
 
-Conventions: the role's positive current plates on the working electrode, a cathodic (negative) current
-for the instrument, so currents and voltages change sign at this boundary. Unconfirmed details: how
+Conventions: the role's and the instrument's are the same: a negative current is cathodic at the working
+electrode (it plates Na there) and the voltage is Ewe against the counter electrode, so currents and
+voltages cross this boundary unchanged. Unconfirmed details: how
 Average_N_times and Wait_for_steady translate into measuring time (an integration time becomes
 Average_N_times of max(0.1 s, 2 periods) each -- an estimate); phase_Zwe in degrees (see ``frames``); CP
 has no voltage compliance, so the driver enforces it (the channel is stopped when |Ewe| passes it).
@@ -350,7 +351,7 @@ class VMP300Galvanostat(_VMP300, Galvanostat):
 
     def _cp(self) -> techniques.Technique:
         try:
-            return techniques.cp([(-self.current_a, CP_HOLD_S)], record_dt_s=1.0)
+            return techniques.cp([(self.current_a, CP_HOLD_S)], record_dt_s=1.0)
         except techniques.TechniqueError as exc:
             raise InstrumentError(self.label, "CP", str(exc)) from None
 
@@ -404,7 +405,7 @@ class VMP300Galvanostat(_VMP300, Galvanostat):
             time_s, ewe, current = rows[-1].time_s, rows[-1].ewe_v, rows[-1].i_a
         else:
             time_s, ewe, current = values.ElapsedTime, values.Ewe, values.I
-        voltage, current = -ewe, -current
+        voltage = ewe
         if self._on and abs(voltage) > self.compliance_v:
             self.output_off()
             raise InstrumentError(self.label, "BL_GetData",

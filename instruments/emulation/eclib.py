@@ -172,7 +172,7 @@ class EmulatedEcLib:
         for technique in self.techniques:
             technique.rows_sent = 0 if technique.index >= index else technique.rows_sent
         technique = self.techniques[index]
-        current = -float(technique.params.get("Current_step", 0.0)) if technique.name == "CP" else 0.0
+        current = float(technique.params.get("Current_step", 0.0)) if technique.name == "CP" else 0.0
         self.cell.set_current_a(current)   # instrument positive = anodic = strips the working electrode
 
     def stop_channel(self, device_id: int, channel: int) -> None:
@@ -215,8 +215,8 @@ class EmulatedEcLib:
         return infos, self._values(now, len(rows)), [w for row in rows for w in row]
 
     def _values(self, now: float, rows: int) -> CurrentValues:
-        voltage = -self.cell.voltage_v()     # Ewe of the working electrode against the counter electrode
-        return CurrentValues(self.state, rows, TIME_BASE_S, voltage, 0.0, -self.cell.current_a,
+        voltage = self.cell.voltage_v()     # Ewe of the working electrode against the counter electrode
+        return CurrentValues(self.state, rows, TIME_BASE_S, voltage, 0.0, self.cell.current_a,
                              now - self.t_start)
 
     def _peis_rows(self, technique: _Technique, now: float) -> list[list[int]]:
@@ -249,8 +249,8 @@ class EmulatedEcLib:
             elapsed = duration
         ticks = int(round((now - self._active_start) / TIME_BASE_S))
         high, low = split_time(ticks)
-        ewe = -self.cell.voltage_v()
-        current = -self.cell.current_a
+        ewe = self.cell.voltage_v()
+        current = self.cell.current_a
         return [[high, low, word_from_float(ewe), word_from_float(current), 0]]
 
     def _next(self, t_end: float) -> None:

@@ -88,7 +88,7 @@ def test_solartron_accepts_every_separator_and_spacing(emulated):
     fra = rm.open_resource("GPIB0::4::INSTR", read_termination="\n", write_termination="")
     fra.write("OP 2,1;IS 0.1\rFR 1.0E+03\n")
     fra.write("si")
-    assert fra.read().startswith("+1.0000000E+03,+6.1")
+    assert fra.read().startswith("+1.0000000E+03,+6.0")
     fra.write("DO")
     assert fra.read().startswith("+1.0000000E+03,")
     fra.close()
