@@ -26,14 +26,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--store", metavar="FILE", type=Path, default=None,
-        help="the workspace database (SQLite) where runs are kept; default: "
-        "~/.local/share/nzsp-workbench/workspace.sqlite",
+        help="the workspace database (SQLite) where runs are kept; default: nzsp-workbench/workspace.sqlite in "
+        "the user's data folder (~/.local/share on Linux, %%LOCALAPPDATA%% on Windows), as the command line",
     )
     parser.add_argument(
         "--screenshot", metavar="PNG", type=Path, default=None,
         help="open the window, save a picture of it to PNG and quit",
     )
     return parser
+
+
+def default_workspace_path() -> Path:
+    """Qt's per-user data folder (``QStandardPaths.GenericDataLocation``) + ``nzsp-workbench/workspace.sqlite``:
+    the file the command line uses by default (``workbench.host``), found the platform's way."""
+    from PySide6.QtCore import QStandardPaths
+
+    from workbench.host import APP_DIR, default_workspace
+
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base) / APP_DIR / "workspace.sqlite" if base else default_workspace()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed is not None and not args.speed > 0:
         print(f"nzsp-workbench: --speed must be a positive number, got {args.speed}.", file=sys.stderr)
         return 2
-    from workbench.store import Store, StoreError, default_store_path
+    from workbench.store import Store, StoreError
 
-    store_path = args.store or default_store_path()
+    store_path = args.store or default_workspace_path()
     try:  # before any instrument is opened: a newer or damaged workspace is refused with nothing touched
         store = Store(store_path)
     except StoreError as exc:

@@ -15,6 +15,10 @@ twins measure the emulated cell of the protocol's sample (its surface state, pel
 electrode diameter); ``--cell STATE`` gives that sample another surface state, and the run is stored
 with the surface state measured. ``--cell`` is refused on a bench without an emulated instrument.
 
+``--store FILE`` names the workspace; by default it is ``nzsp-workbench/workspace.sqlite`` in the user's
+data folder: ``~/.local/share`` (or ``$XDG_DATA_HOME``) on Linux, ``%LOCALAPPDATA%`` on Windows,
+``~/Library/Application Support`` on macOS -- the same file the window uses.
+
 Exit codes: 0 the run completed (or ended in the short it was looking for), 1 it was aborted or
 failed, 2 bad input (nothing started), 3 the bench could not be opened, 4 the cycler did not confirm
 that its output is off at the end (the current may still be on: the message says what to do).
@@ -32,6 +36,9 @@ from typing import Any
 
 from workbench.events import DataPoint, Event, Progress, RunFinished, SafetyEvent, StepStarted
 from workbench.runner import OUTPUT_UNKNOWN
+
+STORE_HELP = ("workspace database file (default: nzsp-workbench/workspace.sqlite in the user's data folder: "
+              "~/.local/share on Linux, %%LOCALAPPDATA%% on Windows, ~/Library/Application Support on macOS)")
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_NO_BENCH, EXIT_OUTPUT_UNKNOWN = 0, 1, 2, 3, 4
 
@@ -58,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a protocol file on the bench")
     run.add_argument("protocol", type=Path, help="protocol file (TOML), see resources/protocols/")
     run.add_argument("--config", type=Path, default=None, help="bench config (default: all emulated)")
-    run.add_argument("--store", type=Path, default=None, help="workspace database file")
+    run.add_argument("--store", type=Path, default=None, help=STORE_HELP)
     run.add_argument(
         "--speed", type=float, default=None, help="emulated time runs FACTOR times faster than the wall clock"
     )
@@ -81,12 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true")
 
     runs = sub.add_parser("runs", help="list the runs in the store")
-    runs.add_argument("--store", type=Path, default=None)
+    runs.add_argument("--store", type=Path, default=None, help=STORE_HELP)
     runs.add_argument("--json", action="store_true")
 
     export = sub.add_parser("export", help="export a run's data")
     export.add_argument("run_id", type=int)
-    export.add_argument("--store", type=Path, default=None)
+    export.add_argument("--store", type=Path, default=None, help=STORE_HELP)
     export.add_argument(
         "--format",
         choices=("csv", "z"),

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from workbench.events import POINT_FIELDS
+from workbench.host import default_workspace, process_alive
 from workbench.store_schema import (
     POINT_COLUMNS,
     StoreError,
@@ -47,19 +48,10 @@ __all__ = ["POINT_COLUMNS", "SCHEMA_VERSION", "RunRecord", "Store", "StoreError"
 
 
 def default_store_path() -> Path:
-    """``$XDG_DATA_HOME/nzsp-workbench/workspace.sqlite`` (``~/.local/share/...`` by default)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "nzsp-workbench" / "workspace.sqlite"
+    """``<data folder>/nzsp-workbench/workspace.sqlite``: ``~/.local/share`` (or ``$XDG_DATA_HOME``) on Linux,
+    ``%LOCALAPPDATA%`` on Windows, ``~/Library/Application Support`` on macOS (``workbench.host``)."""
+    return default_workspace()
 
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _now_iso() -> str:
@@ -245,7 +237,7 @@ class Store:
             rows = self._db.execute(
                 "SELECT r.id, o.pid FROM runs r JOIN run_owners o ON o.run_id = r.id "
                 "WHERE r.status = 'running' AND o.host = ?", (host,)).fetchall()
-            gone = [run_id for run_id, pid in rows if not _process_alive(pid)]
+            gone = [run_id for run_id, pid in rows if not process_alive(pid)]
             for run_id in gone:
                 self._db.execute(
                     "UPDATE runs SET status='interrupted', abort_reason=? WHERE id=?",

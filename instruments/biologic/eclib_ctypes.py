@@ -36,8 +36,7 @@ from instruments.biologic.binding import (
 )
 from instruments.roles import InstrumentError
 
-DEFAULT_DIRS = (r"C:\EC-Lab Development Package\lib", r"C:\Program Files\EC-Lab Development Package\lib",
-                r"C:\Program Files (x86)\EC-Lab Development Package\lib")
+PACKAGE_FOLDER = ("EC-Lab Development Package", "lib")
 MAX_SLOT_NB = 16
 DATA_BUFFER_WORDS = 1000
 
@@ -140,6 +139,13 @@ FUNCTIONS: dict[str, tuple[tuple, str]] = {
 OPTIONAL = {"BL_ConvertChannelNumericIntoSingle"}
 
 
+def default_dirs() -> list[Path]:
+    """Where the Development Package installs itself: the system drive's root and the program folders."""
+    roots = [os.environ.get("SystemDrive", "C:") + os.sep] + [
+        os.environ[v] for v in ("ProgramFiles", "ProgramFiles(x86)") if os.environ.get(v)]
+    return [Path(root, *PACKAGE_FOLDER) for root in roots]
+
+
 def dll_names() -> tuple[str, ...]:
     return ("EClib64.dll", "EClib.dll") if sys.maxsize > 2**32 else ("EClib.dll",)
 
@@ -152,7 +158,7 @@ def find_dll(path: str | os.PathLike | None = None) -> Path | None:
         if not folders:
             return Path(path) if Path(path).is_file() else None
     else:
-        folders = [Path(d) for d in filter(None, [os.environ.get("ECLIB_DIR")])] + [Path(d) for d in DEFAULT_DIRS]
+        folders = [Path(d) for d in filter(None, [os.environ.get("ECLIB_DIR")])] + default_dirs()
     return next((folder / n for folder in folders for n in dll_names() if (folder / n).is_file()), None)
 
 
