@@ -46,7 +46,7 @@ from workbench.procedures import CCDParameters, CCDTest, FormationCycles, Format
 from workbench.procedures.impedance_sweep import ImpedanceSweepParameters
 from workbench.procedures.parameters import ParameterError, all_errors
 from workbench.safety import ShortCriteria
-from workbench.session import RunRefused, safety_text
+from workbench.session import RunRefused, finished_text, safety_text
 
 ERROR_STYLE = "color: #c62828;"
 WARNING_STYLE = "color: #e65100;"
@@ -488,6 +488,7 @@ def review_text(sample, procedure, plan, criteria, bench: str, warnings: list[st
         f"{criteria.upper_voltage_limit_v:g} V",
         f"Bench: {bench}",
     ]
+    lines += [f"Note: {note}" for note in getattr(plan, "notes", [])]
     lines += ["⚠ " + w for w in warnings]
     return "\n".join(lines)
 
@@ -570,6 +571,8 @@ class RunPage(QWizardPage):
                 self.plot.mark_pause(event.time_s)
             elif event.state == "running" and event.time_s is not None and len(self.plot.buffer):
                 self.plot.mark_resume(event.time_s)
+            elif event.state == "stopping" and event.time_s is not None and len(self.plot.buffer):
+                self.plot.mark_pause(event.time_s)  # the output is switched off now
 
     def _step(self, event) -> None:
         if not self._following():
@@ -588,6 +591,7 @@ class RunPage(QWizardPage):
         if not self._following():
             return
         self.progress.setValue(int(1000 * progress.fraction))
+        self.progress.setFormat(f"{progress.fraction:.0%}")  # rounded as the window's status bar says it
         self.time_left.setText(duration_text(progress.remaining_s) + " at most")
 
     def _safety(self, event) -> None:
@@ -620,6 +624,24 @@ class RunPage(QWizardPage):
         return self.finished is not None
 
 
+def ccd_text(finished) -> str:
+    """The result's headline: a critical current density only where the test found one."""
+    result = finished.result or {}
+    ccd = result.get("critical_current_density_mA_cm2")
+    failed_at = result.get("failed_at_current_density_mA_cm2")
+    if finished.status == "shorted":
+        if ccd is not None:
+            return f"Critical current density: {ccd:g} mA/cm² (short at {failed_at:g} mA/cm²)" if failed_at \
+                else f"Critical current density: {ccd:g} mA/cm²"
+        return f"Critical current density: below {failed_at:g} mA/cm², the first step" if failed_at \
+            else "Critical current density: below the first step"
+    if finished.status == "completed" and "critical_current_density_mA_cm2" in result:
+        return f"No short: the critical current density is above {ccd:g} mA/cm², the last step" if ccd \
+            else "No short"
+    reached = f" at {failed_at:g} mA/cm²" if failed_at else ""
+    return f"Run {finished.status}{reached}: no critical current density (the test did not reach a short)"
+
+
 class ResultPage(QWizardPage):
     def __init__(self, wizard: CCDWizard):
         super().__init__()
@@ -650,14 +672,7 @@ class ResultPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802
         w = self.wizard_
         finished = w.run_page.finished
-        result = finished.result
-        ccd = result.get("critical_current_density_mA_cm2")
-        if ccd is not None:
-            self.ccd_label.setText(f"Critical current density: {ccd:g} mA/cm²")
-        elif "critical_current_density_mA_cm2" in result:
-            self.ccd_label.setText("Critical current density: below the first step")
-        else:
-            self.ccd_label.setText(f"Run {finished.status}")
+        self.ccd_label.setText(ccd_text(finished))
         run_id = finished.run_id
         store = w.store
         safety = store.events(run_id, "safety")
@@ -678,7 +693,7 @@ class ResultPage(QWizardPage):
             self.event_plot.mark_event(t, event["criterion"].replace("_", " "))
             self.event_plot.zoom_to(t - 120, t + 30)
         else:
-            self.event_label.setText(f"Run {run_id} {finished.status}. {finished.reason}")
+            self.event_label.setText(finished_text(finished))
             self.event_plot.append(cycling["time_s"], cycling["voltage_v"], cycling["current_density_mA_cm2"])
             self.event_plot.refresh(force=True)
         self._show_spectra(run_id)

@@ -9,7 +9,16 @@ from collections import defaultdict
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.plots.export import export_plot
 from ui.plots.nyquist import NyquistPlot
@@ -95,9 +104,13 @@ class CompareDialog(QDialog):
         note.setWordWrap(True)
         export = QPushButton("Export chart…")
         export.clicked.connect(self._export)
+        close = QDialogButtonBox(QDialogButtonBox.Close)
+        close.rejected.connect(self.reject)
+        self.close_button = close.button(QDialogButtonBox.Close)
         row = QHBoxLayout()
         row.addWidget(note, 1)
         row.addWidget(export)
+        row.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addLayout(row)

@@ -261,7 +261,8 @@ class FitPanel(QWidget):
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             self.status.setText(f"Fit failed: {exc}")
             return None
-        self._show(analysis)
+        if self.session.analysis is analysis:  # (not when the spectrum changed during the fit)
+            self.show_analysis(analysis)
         self.fitted.emit(analysis)
         return analysis
 

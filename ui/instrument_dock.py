@@ -1,5 +1,9 @@
-"""A dock per instrument role: which instrument it is, emulated or connected, live readings, and
-connect/disconnect."""
+"""A dock per instrument role: which instrument it is, emulated or connected, the cell an emulated one
+measures, its live readings, and connect/disconnect; and one dock with the manual controls, a tab each.
+
+The role docks are kept short (a line per fact, the instrument's full identity in the tooltip) so that
+all three stay in view with their readings, and the manual controls get the room their forms need.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
-    QGroupBox,
     QLabel,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +27,13 @@ _READING_LABELS = {
     "current_a": ("Current", "{:.4f} mA", 1e3),
     "current_density_mA_cm2": ("Current density", "{:.3f} mA/cm²"),
 }
+IDENTITY_CHARACTERS = 44
+
+
+def short_identity(identity: str) -> str:
+    """The maker and model of an identity string (the first two fields of a ``*IDN?`` reply)."""
+    text = ", ".join(part.strip() for part in identity.split(",")[:2])
+    return text if len(text) <= IDENTITY_CHARACTERS else text[:IDENTITY_CHARACTERS - 1] + "…"
 
 
 class InstrumentDock(QDockWidget):
@@ -34,60 +45,61 @@ class InstrumentDock(QDockWidget):
     def __init__(self, role: str, label: str, spec, parent: QWidget | None = None):
         super().__init__(label, parent)
         self.role = role
+        self.spec = spec
         self.setObjectName(f"dock-{role}")
         self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 2, 6, 2)
         form = QFormLayout()
+        form.setVerticalSpacing(2)
         self.identity_label = QLabel("—")
-        self.identity_label.setWordWrap(True)
-        self.identity_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.identity_label.setObjectName("identity")
         self.state_label = QLabel()
         self.state_label.setObjectName("state")
         self.state_label.setWordWrap(True)
-        form.addRow("Driver", QLabel(f"{spec.driver}  ({spec.resource})"))
+        self.connect_button = QPushButton()
+        self.connect_button.clicked.connect(self._toggle)
         form.addRow("Instrument", self.identity_label)
-        form.addRow("State", self.state_label)
+        form.addRow(self.state_label, self.connect_button)
+        self.cell_label = QLabel("")
+        self.cell_label.setObjectName("cell")
+        self.cell_label.setWordWrap(True)
+        form.addRow("Measures", self.cell_label)
+        form.setRowVisible(self.cell_label, False)
         self._reading_labels: dict[str, QLabel] = {}
         self._shown: set[str] = set()
         self._readings_form = form
         layout.addLayout(form)
-        self.connect_button = QPushButton()
-        self.connect_button.clicked.connect(self._toggle)
-        layout.addWidget(self.connect_button)
-        self.controls_box = QGroupBox("Manual control")
-        self.controls_box.setLayout(QVBoxLayout())
-        self.controls_box.hide()
-        layout.addWidget(self.controls_box)
-        layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
+        self.setWidget(body)
         self._connected = False
+        self.identity = ""
         self.set_instrument(None, emulated=spec.emulated)
 
     def set_instrument(self, instrument, *, emulated: bool, error: str | None = None) -> None:
         """Show a connected instrument, or a disconnected role (with the reason when it failed)."""
         self._connected = instrument is not None
+        where = f"{self.spec.driver} at {self.spec.resource}"
         if instrument is not None:
-            self.identity_label.setText(instrument.identity)
+            self.identity = instrument.identity
+            self.identity_label.setText(short_identity(instrument.identity))
             state, colour = ("emulated", "#1565c0") if emulated else ("connected", "#2e7d32")
         else:
+            self.identity = ""
             self.identity_label.setText("—")
             state, colour = (f"error: {error}", "#c62828") if error else ("disconnected", "#757575")
+        self.identity_label.setToolTip(f"{self.identity or 'no instrument'}\n({where})")
         self.state_label.setText(state)
+        self.state_label.setToolTip(where)
         self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.connect_button.setText("Disconnect" if self._connected else "Connect")
         self.show_readings({})  # no readings from an instrument just (dis)connected
 
-    def set_controls(self, widget: QWidget) -> None:
-        """Put a manual control (a sweep, a hold, a setpoint) under the readings."""
-        self.controls = widget
-        self.controls_box.layout().addWidget(widget)
-        self.controls_box.show()
+    def set_cell(self, description: str | None) -> None:
+        """The emulated cell this (emulated) instrument measures; None hides the line (a real instrument
+        measures whatever is on the bench)."""
+        self.cell_label.setText(description or "")
+        self._readings_form.setRowVisible(self.cell_label, bool(description))
 
     def state_text(self) -> str:
         return self.state_label.text()
@@ -120,3 +132,29 @@ class InstrumentDock(QDockWidget):
 
     def _toggle(self) -> None:
         (self.disconnect_requested if self._connected else self.connect_requested).emit(self.role)
+
+
+class ControlsDock(QDockWidget):
+    """The manual controls (a sweep, a hold, a setpoint), one tab each."""
+
+    def __init__(self, controls: dict[str, tuple[str, QWidget]], parent: QWidget | None = None):
+        super().__init__("Manual control", parent)
+        self.setObjectName("dock-controls")
+        self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self.tabs = QTabWidget()
+        self.tab_of: dict[str, int] = {}
+        for role, (title, widget) in controls.items():
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            scroll.setFrameShape(QScrollArea.NoFrame)
+            page = QWidget()
+            layout = QVBoxLayout(page)
+            layout.addWidget(widget)
+            layout.addStretch(1)
+            scroll.setWidget(page)
+            self.tab_of[role] = self.tabs.addTab(scroll, title)
+        self.setWidget(self.tabs)
+
+    def show_control(self, role: str) -> None:
+        self.tabs.setCurrentIndex(self.tab_of[role])

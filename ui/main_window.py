@@ -39,7 +39,7 @@ from ui.controls import HoldControl, StageControl, SweepControl
 from ui.entry import duration_text
 from ui.fit_panel import FitPanel
 from ui.history import HistoryPanel
-from ui.instrument_dock import InstrumentDock
+from ui.instrument_dock import ControlsDock, InstrumentDock
 from ui.memory import remember
 from ui.plots.bode import BodePlot
 from ui.plots.cycling import CyclingPlot
@@ -56,10 +56,15 @@ from workbench.store import Store
 class CellDialog(QDialog):
     """The cell on the bench: name, surface history, geometry (shared with the CCD wizard's first page)."""
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None):
+    def __init__(self, settings: QSettings, parent: QWidget | None = None, *, emulated: bool = False):
         super().__init__(parent)
         self.setWindowTitle("The cell on the bench")
         self.page = CellPage(settings)
+        if emulated:
+            note = QLabel("On this emulated bench the twins measure the cell described here. A new name is a "
+                          "new cell; “Replace cell” puts a new pellet of the same description on the bench.")
+            note.setWordWrap(True)
+            self.page.layout().insertRow(0, note)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -110,6 +115,7 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.normalise)
         side_layout.addWidget(self.fit_panel, 3)
+        self.residuals.setMinimumHeight(190)  # room for its axis label at any window height
         side_layout.addWidget(self.residuals, 1)
         impedance = QSplitter(Qt.Horizontal)
         impedance.addWidget(plots)
@@ -151,10 +157,13 @@ class MainWindow(QMainWindow):
                                 error=bench.connection_errors.get(role))
             dock.connect_requested.connect(self.connect_role)
             dock.disconnect_requested.connect(self.disconnect_role)
-            dock.set_controls(self.controls[role])
             self.controls[role].start_requested.connect(self.start_run)
             self.addDockWidget(Qt.LeftDockWidgetArea, dock)
             self.docks[role] = dock
+        self.controls_dock = ControlsDock({"fra": ("Impedance sweep", sweep), "galvanostat": ("Hold current", hold),
+                                           "stage": ("Stage setpoint", stage)}, self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
+        self.resizeDocks([*self.docks.values(), self.controls_dock], [110, 150, 80, 600], Qt.Vertical)
 
         # --- actions -------------------------------------------------------------------------------
         self.cell_label = QLabel()
@@ -192,6 +201,7 @@ class MainWindow(QMainWindow):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMaximumWidth(160)
+        self.progress_bar.setTextVisible(False)  # the label beside it says the figures
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("progress")
         for widget in (self.run_state_label, self.progress_bar, self.progress_label):
@@ -214,7 +224,9 @@ class MainWindow(QMainWindow):
         self.bridge.state.connect(self._state)
         self.bridge.finished.connect(self._finished)
         self.bridge.spectrum_changed.connect(self._show_spectrum)
+        self.bridge.spectrum_changed.connect(self.fit_panel.show_spectrum)
         self.bridge.analysis_changed.connect(self._show_analysis)
+        self.bridge.analysis_changed.connect(self.fit_panel.show_analysis)
         self.bridge.readings.connect(self._show_readings)
         self.bridge.instrument_failed.connect(self._show_instrument_failure)
         self._show_sample(session.sample)
@@ -254,21 +266,25 @@ class MainWindow(QMainWindow):
     def set_sample(self, sample, *, fresh: bool = False) -> bool:
         try:
             self.session.set_sample(sample, fresh=fresh)
-        except RunRefused as exc:
-            self.say(str(exc))
+        except (RunRefused, ValueError) as exc:  # a run is active, or the emulated bench cannot make it
+            self.say(f"The cell was not changed: {exc}")
             return False
         return True
 
     def _show_sample(self, sample) -> None:
         self.cell_label.setText(f"  Cell: {sample.name} · {sample.surface_state} · "
                                 f"{sample.thickness_mm:g} mm · {sample.area_cm2:.4f} cm²")
-        self.cell_label.setToolTip(self.session.cell_description or "the cell on a real bench")
+        described = self.session.cell_description
+        self.cell_label.setToolTip(described or "the cell on a real bench")
+        for role in ("fra", "galvanostat"):  # the roles that measure the cell itself
+            emulated = self.bench.config.roles[role].emulated
+            self.docks[role].set_cell(described if emulated else None)
         for control in self.controls.values():
             control.check()
         self._update_bench_state()
 
     def edit_cell(self) -> CellDialog:
-        dialog = CellDialog(self.settings, self)
+        dialog = CellDialog(self.settings, self, emulated=self.bench.cell is not None)
         dialog.accepted.connect(lambda: dialog.page.sample is not None and self.set_sample(dialog.page.sample))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
@@ -454,10 +470,13 @@ class MainWindow(QMainWindow):
             self._state_text("Running")
         elif state == "stopping":
             self._state_text("Stopping: current off")
+            if event.time_s is not None and self.runner is not None and self.runner.procedure.uses_galvanostat:
+                self.cycling.mark_pause(event.time_s)  # the output is switched off now
 
     def _finished(self, finished) -> None:
         self.runner = None
         self._set_running(False)
+        self.fit_panel.points_arrived()  # "so far" becomes the sweep's final count
         self.say(finished_text(finished))
         alarm = output_alarm(finished)
         if alarm is not None:

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -85,6 +86,10 @@ class SeriesDialog(QDialog):
         top.addWidget(self.parameter)
         top.addStretch(1)
         top.addWidget(export)
+        close = QDialogButtonBox(QDialogButtonBox.Close)
+        close.rejected.connect(self.reject)
+        self.close_button = close.button(QDialogButtonBox.Close)
+        top.addWidget(close)
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.plot_widget)

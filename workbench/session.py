@@ -396,7 +396,7 @@ class Session:
         sample = sample or self._sample
         resistance = None
         spectrum = self.spectrum
-        if (spectrum is not None and spectrum.n_points and not spectrum.live
+        if (spectrum is not None and spectrum.n_points and not (spectrum.live and self.is_running)
                 and spectrum.sample_name == sample.name and spectrum.surface_state == sample.surface_state):
             low = int(np.argmin(spectrum.frequency_hz))
             resistance = Resistance(float(spectrum.z.real[low]), f"Z' at {spectrum.frequency_hz[low]:.3g} Hz "

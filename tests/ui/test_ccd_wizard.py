@@ -52,7 +52,7 @@ def test_invalid_entries_are_refused_with_the_reason(wizard):
     assert "stop_current_density" not in protocol.error.text()
     protocol.stop.setText("15")
     protocol.capacity.setText("0")
-    assert not protocol.isComplete() and "capacity" in protocol.error.text()
+    assert not protocol.isComplete() and "Capacity per half-cycle" in protocol.error.text()
     protocol.capacity.setText("0.25")
     assert protocol.isComplete()
     assert wizard.button(QWizard.NextButton).isEnabled()

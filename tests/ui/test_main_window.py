@@ -22,10 +22,11 @@ def test_window_has_a_dock_per_role_and_closes_cleanly(qtbot, settings):
     threads_before = set(threading.enumerate())
     window = _open(qtbot, settings)
     docks = {d.objectName(): d for d in window.findChildren(QDockWidget)}
-    assert set(docks) == {"dock-fra", "dock-galvanostat", "dock-stage"}
+    assert set(docks) == {"dock-fra", "dock-galvanostat", "dock-stage", "dock-controls"}
     for role, dock in window.docks.items():
         assert dock.state_text() == "emulated", role
-        assert dock.identity_label.text() == window.bench.instrument(role).identity
+        assert dock.identity == window.bench.instrument(role).identity
+        assert window.bench.instrument(role).identity in dock.identity_label.toolTip()
         assert dock.identity_label.text() not in ("", "—")
     assert "all emulated" in window.bench_state_text()
     assert "3/3 roles connected" in window.statusBar().findChildren(type(window.bench_label))[-1].text() or \

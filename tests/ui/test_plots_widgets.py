@@ -298,7 +298,8 @@ def test_residuals_plot(qtbot):
     x, y = plot.real_curve.getOriginalDataset()
     np.testing.assert_allclose(x, f[::-1])
     np.testing.assert_allclose(y, real[::-1])
-    assert "Relative residual (%)" in _axis_label(plot.plot, "left")
+    assert "Residual (%)" in _axis_label(plot.plot, "left")
+    assert "Z<sub>data</sub>" in plot.plot.titleLabel.text  # relative to |Z data|, said in the title
     with pytest.raises(ValueError):
         plot.set_residuals(f, real[:-1], real)
     _render(plot, "residuals")

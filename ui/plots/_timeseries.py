@@ -58,7 +58,7 @@ class LiveTimeSeries(QWidget):
         plot = self.graphics.addPlot(row=len(self._plots), col=0)
         _style.style_plot(plot)
         _style.set_label(plot, "left", label, units)
-        plot.getAxis("left").setWidth(60)
+        plot.getAxis("left").setWidth(78)  # room for '-0.04094' beside the label; the plots stay aligned
         vb = plot.getViewBox()
         vb.enableAutoRange(axis="y")
         vb.setAutoVisible(y=True)

@@ -1,7 +1,8 @@
 """Relative residuals of an impedance fit against frequency (log scale), in percent.
 
 The residuals come from the fit (the impedance engine computes them, usually (Z_data - Z_fit) / |Z_data|);
-this plot shows the real and the imaginary parts as open circles joined by thin lines, around a zero line.
+this plot shows the real and the imaginary parts as open circles and squares joined by thin lines, around
+a zero line; the key is in the title, so that it covers no point.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ class ResidualsPlot(QWidget):
         _style.style_plot(self.plot)
         self.plot.setLogMode(x=True, y=False)
         _style.set_label(self.plot, "bottom", "Frequency", "Hz")
-        _style.set_label(self.plot, "left", "Relative residual", "%")
+        _style.set_label(self.plot, "left", "Residual", "%")  # short: the plot is low, a long label is cut
         self.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=_style.pen("#888888", Qt.DashLine)))
-        _style.legend(self.plot)
+        # the key is the title, above the data, where it can hide no point
+        self.plot.setTitle(f"<span style='color:{_style.colour(0)}'>○ Δ real</span> &nbsp; "
+                           f"<span style='color:{_style.colour(1)}'>□ Δ imag</span> &nbsp; "
+                           f"<span style='color:{_style.FOREGROUND}'>(Z<sub>data</sub> − Z<sub>fit</sub>) / "
+                           "|Z<sub>data</sub>|</span>", size="9pt")
         self.real_curve = self._add("Δ real", _style.colour(0), "o")
         self.imag_curve = self._add("Δ imag", _style.colour(1), "s")
 

@@ -119,8 +119,10 @@ def all_errors(cls: type, values: Mapping[str, Any], limit: int = 20) -> list[Pa
         except TypeError:
             break  # a required field is missing: whoever read the form has said so already
         except ParameterError as exc:
-            found.append(exc)
             key = exc.field.split(".", 1)[0].split("[", 1)[0]
+            if any(key == f.field.split(".", 1)[0].split("[", 1)[0] for f in found):
+                break  # the default put in its place is refused too: that field is said already
+            found.append(exc)
             if key not in values or key not in defaults or values[key] == defaults[key]:
                 break
             values[key] = defaults[key]
