@@ -24,6 +24,9 @@ import numpy as np
 from .elements import ELEMENT_KINDS, EXPONENT, ElementKind, FrequencyGrid, grid_for
 
 _SYMBOL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#: parallel blocks nested deeper than this are refused (no equivalent circuit needs more; the parser and
+#: the evaluation recurse once per level)
+MAX_NESTING = 32
 _SUFFIX_CHARS = "0123456789_"
 
 
@@ -70,12 +73,17 @@ class _Parser:
         self.pos = 0
         self.elements: list[Element] = []
         self.n_params = 0
+        self.depth = 0
 
     def error(self, what: str, pos: int | None = None) -> CircuitError:
         pos = self.pos if pos is None else pos
         found = repr(self.text[pos]) if pos < len(self.text) else "end of string"
+        start = max(0, pos - 40)
+        shown = self.text[start:pos + 40]
+        lead = "..." if start else ""
+        tail = "..." if pos + 40 < len(self.text) else ""
         return CircuitError(
-            f"{what} at position {pos}, found {found}:\n    {self.text}\n    {' ' * pos}^"
+            f"{what} at position {pos}, found {found}:\n    {lead}{shown}{tail}\n    {' ' * (len(lead) + pos - start)}^"
         )
 
     def skip_space(self) -> None:
@@ -108,8 +116,13 @@ class _Parser:
             while after < len(self.text) and self.text[after].isspace():
                 after += 1
             if after < len(self.text) and self.text[after] == "(":
+                if self.depth >= MAX_NESTING:
+                    raise self.error(f"parallel blocks nested more than {MAX_NESTING} deep", self.pos)
                 self.pos = after + 1
-                return self.parallel()
+                self.depth += 1
+                node = self.parallel()
+                self.depth -= 1
+                return node
         if ch and ch in _SYMBOL_CHARS:
             return self.element()
         raise self.error("expected an element (R, C, L, CPE, W, Wo, Ws) or 'p('")

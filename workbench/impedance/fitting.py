@@ -96,6 +96,9 @@ class FitResult:
     elapsed_s: float
     n_starts: int = 1
     extra: dict = field(default_factory=dict)
+    #: what makes the fit untrustworthy whatever its cost (too few distinct frequencies, the imaginary part
+    #: on the wrong side); a fit with warnings has success False
+    warnings: list[str] = field(default_factory=list)
 
     def predict(self, frequency_hz) -> np.ndarray:
         """Fitted impedance (Ohm) at the given frequencies."""
@@ -125,6 +128,7 @@ class FitResult:
             lines.append(f"{name:<10} {value:>13.6g} {err_text:>11} {rel_text:>8}  {unit}")
         rms = np.sqrt(np.mean(np.concatenate([self.residuals_real, self.residuals_imag]) ** 2))
         lines.append(f"relative residual rms: {100 * rms:.3f}%")
+        lines.extend(f"WARNING: {w}" for w in self.warnings)
         return "\n".join(lines)
 
 
@@ -223,9 +227,38 @@ def _initial_map(circuit: Circuit, initial) -> dict[int, float]:
         return {}
     if isinstance(initial, Mapping):
         idx = _names_to_indices(circuit, initial.keys(), "initial")
-        return {i: float(initial[circuit.parameter_names[i]]) for i in idx}
-    vector = circuit.parameter_vector(initial)
-    return dict(enumerate(vector))
+        out = {i: _finite(initial[circuit.parameter_names[i]], circuit.parameter_names[i], "initial") for i in idx}
+    else:
+        vector = circuit.parameter_vector(initial)
+        out = {i: _finite(v, circuit.parameter_names[i], "initial") for i, v in enumerate(vector)}
+    return out
+
+
+def _finite(value, name: str, what: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} value of {name} is {value!r}: give a number") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{what} value of {name} is {v}: give a finite number")
+    return v
+
+
+def input_warnings(circuit: Circuit, frequency_hz: np.ndarray, z: np.ndarray, n_free: int) -> list[str]:
+    """What makes a fit of these data untrustworthy before it starts: fewer distinct frequencies than
+    free parameters, or an imaginary part on the inductive side where the circuit is capacitive."""
+    out = []
+    distinct = np.unique(frequency_hz).size
+    if distinct < n_free:
+        out.append(f"{distinct} distinct frequenc{'y' if distinct == 1 else 'ies'} cannot determine {n_free} "
+                   "free parameters: measure more frequencies or fix parameters")
+    capacitive = any(e.kind.symbol in ("C", "CPE", "W", "Wo", "Ws") for e in circuit.elements)
+    positive = float(np.mean(z.imag > 0))
+    if capacitive and positive > 0.5:
+        out.append(f"the imaginary part is positive (inductive) at {100 * positive:.0f} % of the frequencies, "
+                   "where the circuit's capacitive elements make it negative: the spectrum's sign convention "
+                   "looks flipped (expected Z = Z' + j Z'' with Z'' < 0 on an arc)")
+    return out
 
 
 def _bounds(circuit: Circuit, bounds) -> tuple[np.ndarray, np.ndarray]:
@@ -260,13 +293,18 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
         raise ValueError(f"{frequency_hz.size} frequencies but {z.size} impedance values")
     if not (np.all(np.isfinite(frequency_hz)) and np.all(frequency_hz > 0) and np.all(np.isfinite(z))):
         raise ValueError("frequencies must be positive and finite, impedances finite")
+    if z.size and np.all(z == 0):
+        raise ValueError("the spectrum is zero at every frequency: nothing to fit")
+    if isinstance(weighting, str) and weighting in ("modulus", "proportional") and np.any(z == 0):
+        raise ValueError(f"the impedance is exactly zero at {int(np.sum(z == 0))} frequencies, which "
+                         f"{weighting} weighting cannot weigh: drop those points or pass sigmas")
     s_re, s_im, weighting_name = _sigmas(z, weighting)
 
     given = _initial_map(circuit, initial)
     if fixed is None:
         fixed_map: dict[int, float] = {}
     elif isinstance(fixed, Mapping):
-        fixed_map = {i: float(fixed[circuit.parameter_names[i]])
+        fixed_map = {i: _finite(fixed[circuit.parameter_names[i]], circuit.parameter_names[i], "fixed")
                      for i in _names_to_indices(circuit, fixed.keys(), "fixed")}
     else:
         idx = _names_to_indices(circuit, list(fixed), "fixed")
@@ -278,6 +316,7 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
     n_obs = 2 * z.size
     if n_obs <= free.size:
         raise ValueError(f"{z.size} points cannot determine {free.size} free parameters")
+    warnings = input_warnings(circuit, frequency_hz, z, free.size)
 
     lo, hi = _bounds(circuit, bounds)
     transform = Transform(lo[free], hi[free])
@@ -340,6 +379,8 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
     else:
         p_opt = best.p
         success, message = best.success, best.message
+    if warnings:
+        success, message = False, "; ".join(warnings)
     if auto_start and order_arcs:
         p_opt = _order_arcs(circuit, p_opt, set(fixed_map) | set(_names_to_indices(circuit, bounds or {}, "")))
 
@@ -380,6 +421,7 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
         n_function_evals=search.n_eval,
         elapsed_s=time.perf_counter() - t0,
         n_starts=n_refined,
+        warnings=warnings,
     )
 
 
