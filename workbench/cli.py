@@ -226,10 +226,15 @@ def _run(args) -> int:
     try:
         if args.speed is not None:
             check_speed(args.speed, "--speed")
-        load_config(args.config)  # a bad config is bad input: refused before the store or a bench is opened
+        config = load_config(args.config)  # a bad config is bad input: refused before the store or a bench
     except ConfigError as exc:
         raise CliError(f"{exc} Nothing was started.") from None
     sample = protocol.sample
+    if args.cell and not config.any_emulated:
+        raise CliError(
+            "--cell sets the surface state of the emulated cell, and this bench has no emulated "
+            "instrument; describe the real cell in the protocol's [sample] table. Nothing was started."
+        )
     if args.cell:
         from workbench.cell import SampleError
 
@@ -244,12 +249,6 @@ def _run(args) -> int:
         raise CliError(f"{exc} Nothing was started.") from None
     except Exception as exc:  # noqa: BLE001 - say what failed, no traceback
         raise CliError(f"cannot open the bench: {type(exc).__name__}: {exc}", EXIT_NO_BENCH) from None
-    if args.cell and bench.emulation is None:
-        bench.close()
-        raise CliError(
-            "--cell sets the surface state of the emulated cell, and this bench has no emulated "
-            "instrument; describe the real cell in the protocol's [sample] table. Nothing was started."
-        )
     from workbench.session import RunRefused, Session
 
     try:

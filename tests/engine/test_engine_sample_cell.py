@@ -62,3 +62,17 @@ def test_bad_cell_option_is_one_line(tmp_path):
                "polished", "--quiet")
     assert done.returncode == 2
     assert done.stderr.startswith("error: --cell: ") and "Traceback" not in done.stderr
+
+
+def test_cell_option_is_refused_on_a_real_bench(tmp_path):
+    from tests.engine.test_engine_cli import ROOT
+
+    text = (ROOT / "resources" / "benches" / "emulated.toml").read_text().replace("emulated = true",
+                                                                                  "emulated = false")
+    config = tmp_path / "real.toml"
+    config.write_text(text)
+    done = cli("run", PROTOCOLS / "paper_eis_sweep.toml", "--config", config, "--store", tmp_path / "w.sqlite",
+               "--cell", "EtOH500", "--quiet")
+    assert done.returncode == 2, done.stderr
+    assert "no emulated instrument" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "w.sqlite").exists()
