@@ -15,6 +15,7 @@ from typing import Any
 
 from workbench.procedures.base import Procedure
 from workbench.procedures.impedance_sweep import ImpedanceSweepParameters
+from workbench.procedures.parameters import ParameterError
 
 
 def analyser_limit(bench: Any) -> tuple[float | None, str]:
@@ -24,12 +25,15 @@ def analyser_limit(bench: Any) -> tuple[float | None, str]:
     return (float(limit) if limit else None), str(getattr(instrument, "model", type(instrument).__name__))
 
 
-def clip_sweep(p: ImpedanceSweepParameters, max_frequency_hz: float) -> ImpedanceSweepParameters:
+def clip_sweep(p: ImpedanceSweepParameters, max_frequency_hz: float, analyser: str = "analyser"
+               ) -> ImpedanceSweepParameters:
+    """The sweep started at ``max_frequency_hz`` (``ParameterError`` when all of it lies above)."""
     if p.start_frequency_hz <= max_frequency_hz * (1 + 1e-9):
         return p
     if p.stop_frequency_hz >= max_frequency_hz:
-        raise ValueError(f"the sweep {p.start_frequency_hz:g}-{p.stop_frequency_hz:g} Hz lies wholly above "
-                         f"the analyser's {max_frequency_hz:g} Hz")
+        raise ParameterError("stop_frequency_hz", f"({p.stop_frequency_hz:g} Hz) is not below "
+                             f"{max_frequency_hz:g} Hz, the highest frequency the {analyser} measures: "
+                             "the whole sweep lies above it.")
     ranges = tuple(
         dataclasses.replace(r, high_frequency_hz=min(r.high_frequency_hz, max_frequency_hz))
         for r in p.sub_ranges if r.low_frequency_hz < max_frequency_hz
@@ -39,7 +43,7 @@ def clip_sweep(p: ImpedanceSweepParameters, max_frequency_hz: float) -> Impedanc
 
 def _visit(value: Any, max_frequency_hz: float, notes: list[str], analyser: str) -> Any:
     if isinstance(value, ImpedanceSweepParameters):
-        clipped = clip_sweep(value, max_frequency_hz)
+        clipped = clip_sweep(value, max_frequency_hz, analyser)
         if clipped is not value:
             notes.append(f"impedance sweep starts at {max_frequency_hz / 1e6:g} MHz instead of "
                          f"{value.start_frequency_hz / 1e6:g} MHz: the {analyser} measures up to "
