@@ -447,8 +447,7 @@ class ReviewPage(_Page):
         w = self.wizard_
         self.text.setPlainText("")
         sample = w.cell_page.sample
-        procedure = w.protocol_page.make_procedure(**w.safety_page.extra())
-        plan = procedure.plan(sample)
+        procedure, plan = w.session.preview(w.protocol_page.make_procedure(**w.safety_page.extra()), sample)
         w.procedure, w.plan = procedure, plan
         self.warnings += w.session.concerns(procedure.parameters, sample)
         self.text.setPlainText(review_text(sample, procedure, plan, w.safety_page.criteria, w.bench_description,
@@ -682,10 +681,9 @@ class ResultPage(QWizardPage):
             t = event["time_s"]
             latency = event.get("output_off_latency_ms")
             self.event_label.setText(
-                f"Run {run_id} {finished.status}: {event['criterion'].replace('_', ' ')} at "
-                f"{event['current_density_mA_cm2']:g} mA/cm², half-cycle {event['half_cycle']}, "
-                f"t = {duration_text(t)}; {event['detail']}. Current switched off"
-                + (f" {latency:.1f} ms after the sample that showed it." if latency is not None else ".")
+                f"Run {run_id} {finished.status} at t = {duration_text(t)}: {safety_text(event)}"
+                + (f" {latency:.1f} ms after the sample that showed it" if latency is not None else "")
+                + f". {event['detail'][0].upper()}{event['detail'][1:]}."
             )
             keep = (cycling["time_s"] >= t - 120) & (cycling["time_s"] <= t + 30)
             self.event_plot.append(cycling["time_s"][keep], cycling["voltage_v"][keep],

@@ -107,7 +107,14 @@ class _Control(QWidget):
             self.button.setEnabled(False)
             return None
         procedure = self.make(self.Parameters(**values))
-        self.warnings = self.session.concerns(procedure.parameters)
+        try:
+            _fitted, plan = self.session.preview(procedure)
+        except ParameterError as exc:  # e.g. a run longer than any run the workbench takes
+            self.problems = [exc.for_display(self.LABELS)]
+            self._say(self.problems[0], ERROR_STYLE)
+            self.button.setEnabled(False)
+            return None
+        self.warnings = [*plan.notes, *self.session.concerns(procedure.parameters)]
         if self.warnings:
             self._say("\n".join([self.describe(procedure), *("⚠ " + w for w in self.warnings)]), WARNING_STYLE)
         else:

@@ -228,10 +228,12 @@ class MainWindow(QMainWindow):
         self.bridge.analysis_changed.connect(self._show_analysis)
         self.bridge.analysis_changed.connect(self.fit_panel.show_analysis)
         self.bridge.readings.connect(self._show_readings)
+        self.bridge.reading_series.connect(self._trace_readings)
         self.bridge.instrument_failed.connect(self._show_instrument_failure)
         self._show_sample(session.sample)
         for role, values in dict(session.readings).items():
             self._show_readings(role, values)
+            self._trace_readings(role, [values])
         self.monitor = session.start_monitor()
         self._set_running(False)
         self._restore_layout()
@@ -318,8 +320,11 @@ class MainWindow(QMainWindow):
         text = f"Bench: {kind} · {len(connected)}/{len(ROLES)} roles connected"
         if self.session.cell_description:
             text += f" · {self.session.cell_description}"
-        if self.bench.clock.speed != 1:
-            text += f" · clock ×{self.bench.clock.speed:g}"
+        speed = self.bench.clock.speed
+        if math.isinf(speed):
+            text += " · emulated time without waiting"
+        elif speed != 1:
+            text += f" · clock ×{speed:g}"
         return text
 
     def _update_bench_state(self) -> None:
@@ -357,10 +362,17 @@ class MainWindow(QMainWindow):
         self._update_bench_state()
 
     def _show_readings(self, role: str, values: dict) -> None:
-        if role == "stage" and "temperature_c" in values and "time_s" in values:
-            setpoint = values.get("setpoint_c", math.nan)
-            self.temperature.append(values["time_s"], values["temperature_c"], setpoint)
         self.docks[role].show_readings(values)
+
+    def _trace_readings(self, role: str, series: list) -> None:
+        """The stage's readings, from the monitor or a run, make the Temperature tab's trace."""
+        if role != "stage":
+            return
+        rows = [(v["time_s"], v["temperature_c"], v.get("setpoint_c", math.nan)) for v in series
+                if "temperature_c" in v and "time_s" in v]
+        if rows:
+            t, temperature, setpoint = (np.array(column, float) for column in zip(*rows, strict=True))
+            self.temperature.append(t, temperature, setpoint)
 
     def _show_instrument_failure(self, role: str, message: str) -> None:
         self.say(f"{self.docks[role].windowTitle()}: {message}")

@@ -31,7 +31,8 @@ class SessionBridge(QObject):
     sample_changed = Signal(object)  # Sample
     spectrum_changed = Signal(object)  # Spectrum or None
     analysis_changed = Signal(object)  # SpectrumAnalysis or None
-    readings = Signal(str, dict)  # role, values
+    readings = Signal(str, dict)  # role, its latest values (one per role per drain)
+    reading_series = Signal(str, list)  # role, every values dict since the last drain (for traces)
     instrument_failed = Signal(str, str)  # role, message
 
     def __init__(self, session, interval_ms: int = 33, parent: QObject | None = None):
@@ -69,6 +70,7 @@ class SessionBridge(QObject):
             return
         batch: dict[str, list[DataPoint]] = {}
         latest_progress = None
+        series: dict[str, list[dict]] = {}
         for kind, value in items:
             if kind == "run" and isinstance(value, DataPoint):
                 batch.setdefault(value.kind, []).append(value)
@@ -77,7 +79,7 @@ class SessionBridge(QObject):
                 latest_progress = value
                 continue
             if kind == "readings":
-                self.readings.emit(*value)
+                series.setdefault(value[0], []).append(value[1])
                 continue
             if kind == "failed":
                 self.instrument_failed.emit(*value)
@@ -99,6 +101,9 @@ class SessionBridge(QObject):
         self._flush(batch)
         if latest_progress is not None:
             self.progress.emit(latest_progress)
+        for role, values in series.items():  # readings come at the run's pace: show the latest only
+            self.reading_series.emit(role, values)
+            self.readings.emit(role, values[-1])
 
     def _emit_run_event(self, event) -> None:
         if isinstance(event, RunStarted):

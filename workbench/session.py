@@ -112,12 +112,14 @@ class Spectrum:
         return int(self.frequency_hz.size)
 
 
-def safety_text(event: SafetyEvent) -> str:
-    """The one line that says what the short-circuit detector (or a limit) did."""
-    j = event.current_density_mA_cm2
-    direction = "plating" if j < 0 else "stripping"
-    return (f"{event.criterion.replace('_', ' ')} at {abs(j):g} mA/cm² ({direction}, half-cycle "
-            f"{event.half_cycle}): current switched off")
+def safety_text(event: SafetyEvent | dict) -> str:
+    """The one line that says what the short-circuit detector (or a limit) did; ``event`` is the
+    ``SafetyEvent`` or the store's record of it."""
+    get = event.get if isinstance(event, dict) else lambda key: getattr(event, key)
+    j = get("current_density_mA_cm2")
+    direction = "plating" if j < 0 else "stripping"  # negative current plates on the working electrode
+    return (f"{get('criterion').replace('_', ' ')} at {abs(j):g} mA/cm² ({direction}, half-cycle "
+            f"{get('half_cycle')}): current switched off")
 
 
 def output_alarm(finished: RunFinished) -> str | None:
@@ -388,6 +390,16 @@ class Session:
         return analysis
 
     # --- before a run ------------------------------------------------------------------------------
+    def preview(self, procedure, sample: Sample | None = None):
+        """``(procedure, plan)`` as a run on this bench would follow them: sweeps fitted to the analyser's
+        range (the plan's ``notes`` say what changed), the plan checked as the runner checks it."""
+        from workbench.procedures.analyser_range import analyser_limit, fit_to_analyser
+
+        procedure, notes = fit_to_analyser(procedure, *analyser_limit(self.bench))
+        plan = procedure.checked_plan(sample or self._sample)
+        plan.notes += notes
+        return procedure, plan
+
     def concerns(self, parameters, sample: Sample | None = None) -> list[str]:
         """What to know before running ``parameters`` on the sample (see ``workbench.feasibility``): the
         cell's resistance is the one measured last on this sample when there is a spectrum of it."""

@@ -195,3 +195,14 @@ def test_the_short_is_said_in_one_place():
     assert safety_text(event) == ("hard short at 9.5 mA/cm² (plating, half-cycle 37): current switched off")
     finished = RunFinished(4, "shorted", "hard short", {"critical_current_density_mA_cm2": 9.5})
     assert finished_text(finished) == "Run 4 shorted: hard short · CCD 9.5 mA/cm²"
+
+
+def test_the_preview_is_the_plan_the_run_will_follow_on_this_bench(make_session):
+    session = make_session()
+    session.bench.fra.max_frequency_hz = 7e6  # as a VMP-300 would be
+    procedure, plan = session.preview(ImpedanceSweep())
+    assert procedure.parameters.start_frequency_hz == 7e6
+    assert plan.notes and "7 MHz" in plan.notes[0]
+    runner = session.start_run(ImpedanceSweep())
+    session.wait(30)
+    assert runner.plan.notes == plan.notes and runner.plan.n_points == plan.n_points
