@@ -10,7 +10,7 @@ import pytest
 from sample_model import FREQUENCIES_HZ, model_impedance_ohm
 
 DATA = Path(__file__).parent / "data"
-__all__ = ["DATA", "FREQUENCIES_HZ", "SAMPLES", "model_impedance_ohm"]
+__all__ = ["CYCLING_SAMPLES", "DATA", "FREQUENCIES_HZ", "SAMPLES", "model_impedance_ohm"]
 
 
 @pytest.fixture
@@ -36,4 +36,19 @@ SAMPLES = {
     "eclab_peis_sweeps.mpr": "biologic-mpr",
     "eclab_geis.mpr": "biologic-mpr",
     "versastudio.par": "versastudio",
+}
+
+# cycling sample files, all written from sample_model's CYCLING_* run
+# file: (format, time offset / s, EC-Lab Ns counts steps from 0, current as magnitude, current source)
+CYCLING_SAMPLES = {
+    "eclab_gcpl_eu.mpt": ("eclab", 0.0, True, False, "measured"),
+    "eclab_cp.mpt": ("eclab", 1234.5, True, False, "measured"),
+    "eclab_mb_setpoint.mpt": ("eclab", 0.0, True, False, "set-point"),
+    "eclab_gcpl_setpoint.mpr": ("eclab-mpr", 0.0, True, False, "set-point"),
+    "eclab_cp.mpr": ("eclab-mpr", 1234.5, True, False, "measured"),
+    "maccor_export.txt": ("maccor", 0.0, False, True, "measured"),
+    "maccor_seconds.txt": ("maccor", 0.0, False, True, "measured"),
+    "neware_quoted.csv": ("neware", 90000.0, False, False, "measured"),
+    "neware_eu.csv": ("neware", 0.0, False, False, "measured"),
+    "arbin_export.csv": ("arbin", 0.0, False, False, "measured"),
 }

@@ -14,7 +14,15 @@ import numpy as np
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from sample_model import FREQUENCIES_HZ, model_impedance_ohm  # noqa: E402
+from sample_model import (  # noqa: E402
+    CYCLING_CURRENT_A,
+    CYCLING_CYCLE,
+    CYCLING_STEP,
+    CYCLING_TIME_S,
+    CYCLING_VOLTAGE_V,
+    FREQUENCIES_HZ,
+    model_impedance_ohm,
+)
 
 MAGIC = b"BIO-LOGIC MODULAR FILE\x1a".ljust(48, b" ") + b"\x00\x00\x00\x00"
 TYPES = {1: None, 2: None, 3: None, 21: None, 31: None, 65: None, 4: "<f8", 5: "<f4", 6: "<f4", 7: "<f8",
@@ -86,17 +94,19 @@ def samples() -> dict[str, bytes]:
     # GEIS, EC-Lab >= 11.50 layout: two sweeps in two loops (a loop module), the second 2 % larger
     geis = mpr(0x1E, impedance_columns(np.concatenate([f, f]), np.concatenate([z, z * 1.02]), np.ones(12)),
                version=11, loops=[0, 6])
-    # GCPL, EC-Lab >= 11.50 layout: no measured current, only the set-point control/V/mA (in mA)
-    t = np.array([0.0, 10.0, 20.0, 30.0, 40.0, 50.0])
+    # GCPL, EC-Lab >= 11.50 layout: no measured current, only the set-point control/V/mA (in mA), which
+    # still holds the last set-point in the rest points (mode 3)
+    t, i = CYCLING_TIME_S, CYCLING_CURRENT_A
+    mode = np.array([3, 1, 1, 1, 1, 3])
     setpoint_ma = np.array([0.5, 0.5, 0.5, -0.5, -0.5, -0.5])
-    gcpl = mpr(0x04, {1: np.ones(6), 2: [1, 1, 1, 0, 0, 0], 3: np.zeros(6), 21: np.zeros(6), 31: [1, 0, 0, 1, 0, 0],
-                      65: np.zeros(6), 131: [1, 1, 1, 2, 2, 2], 4: t, 7: setpoint_ma * 10 / 3600,
-                      13: np.cumsum(setpoint_ma * 10 / 3600), 5: setpoint_ma,
-                      6: [0.010, 0.012, 0.013, -0.011, -0.012, -0.014], 39: np.full(6, 13),
-                      467: np.zeros(6), 468: [0, 0, 0, 1, 1, 1]}, version=11)
-    # CP, EC-Lab < 11.50 layout, with the measured current <I>/mA and a column id unknown to the reader
-    cp = mpr(0x19, {1: np.ones(4), 4: [5.0, 6.0, 7.0, 8.0], 6: [0.02, 0.021, 0.022, 0.023],
-                    76: [-0.25, -0.2501, -0.2499, -0.25], 999: np.zeros(4)}, version=3)
+    gcpl = mpr(0x04, {1: mode, 2: (i > 0).astype(int), 3: np.zeros(6), 21: np.zeros(6), 31: [1, 1, 0, 1, 0, 1],
+                      65: np.zeros(6), 131: CYCLING_STEP - 1, 4: t, 7: i * 1e3 * 10 / 3600,
+                      13: np.cumsum(i * 1e3 * 10 / 3600), 5: setpoint_ma, 6: CYCLING_VOLTAGE_V, 39: np.full(6, 13),
+                      467: np.zeros(6), 468: [0, 0, 0, 1, 1, 2]}, version=11)
+    # CP, EC-Lab < 11.50 layout, with the measured current <I>/mA, the cycle number and a column id unknown
+    # to the reader (999, 4 bytes)
+    cp = mpr(0x19, {1: np.full(6, 2), 4: t + 1234.5, 77: CYCLING_VOLTAGE_V, 76: i * 1e3, 24: CYCLING_CYCLE,
+                    999: np.zeros(6)}, version=3)
     return {"eclab_peis_sweeps.mpr": peis, "eclab_geis.mpr": geis, "eclab_gcpl_setpoint.mpr": gcpl,
             "eclab_cp.mpr": cp}
 

@@ -1,13 +1,14 @@
-"""Random damage to every sample file: the result is a valid spectrum or a FormatError, nothing else."""
+"""Random damage to every sample file: the result is a valid spectrum or cycling run, or a FormatError."""
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA, SAMPLES
+from conftest import CYCLING_SAMPLES, DATA, SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.formats import FormatError, read_spectrum
+from workbench.formats.cycling import read_cycling
 
 fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NOISE = st.sampled_from([b"\t", b",", b";", b"\r\n", b"\n", b"-", b".", b"E", b"nan", b"inf", b"\x00", b"\xff",
@@ -70,3 +71,38 @@ def test_random_text(tmp_path, suffix, text):
     path = tmp_path / f"random{suffix}"
     path.write_text(text, encoding="utf-8")
     check(path)
+
+
+def check_cycling(path):
+    try:
+        df = read_cycling(path)
+    except FormatError as error:
+        assert str(error).startswith(path.name)
+        return
+    values = df[["time_s", "voltage_v", "current_a"]].to_numpy(dtype=float)
+    assert len(df) > 0 and np.isfinite(values).all()
+    assert (np.diff(values[:, 0]) >= 0).all()
+
+
+@pytest.mark.parametrize("name", sorted(CYCLING_SAMPLES))
+def test_damaged_cycling_sample(tmp_path, name):
+    original = (DATA / name).read_bytes()
+    path = tmp_path / name
+
+    @fuzz
+    @given(data=damaged(original))
+    def run(data):
+        path.write_bytes(data)
+        check_cycling(path)
+
+    run()
+
+
+@pytest.mark.parametrize("suffix", [".mpt", ".mpr", ".csv", ".txt"])
+@fuzz
+@given(text=st.text(alphabet=st.sampled_from(list("0123456789.,;:-+eE\t \n\r\"'aAVsmtTimeCurrentVoltageRec_/()")),
+                    max_size=300))
+def test_random_text_as_cycling(tmp_path, suffix, text):
+    path = tmp_path / f"random{suffix}"
+    path.write_text(text, encoding="utf-8")
+    check_cycling(path)

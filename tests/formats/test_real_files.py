@@ -80,3 +80,50 @@ def test_versastudio_metadata():
     assert df.attrs["instrument"] == "VersaSTAT4 (SN 16334007)"
     assert df.attrs["area_cm2"] == 1.0
     assert (df["z_imag_ohm"].iloc[-10:] < 0).all()  # capacitive at low frequency: Z Imag has its physical sign
+
+
+CYCLING = REFERENCE.parent / "cycling-files"
+# file: (format, rows, first time / s, first voltage / V, first current / A, current source, last time / s)
+EXPECTED_CYCLING = {
+    "yadg_gcpl.issue_226.I.mpt": ("eclab", 15, 0.04819999878236558, -0.050306384, 0.0, "measured", 118.8655969972024),
+    "yadg_gcpl.issue_226.I.mpr": ("eclab-mpr", 15, 0.04819999878236558, -0.050306384, 1.2e-4, "set-point",
+                                  118.8655969972024),
+    "yadg_cp.issue_61.mpt": ("eclab", 312, 1557.303214959975, 1.6626049, 0.24974144, "measured", 1856.332607405857),
+    "cellpy_maccor_002.txt": ("maccor", 7446, 0.0, 0.1783, 0.0, "measured", 3809.841833 * 60),
+    "cellpy_neware_uio.csv": ("neware", 9065, 0.0, 2.917, 0.0, "measured", 144 * 3600 + 2 * 60 + 18),
+    "beep_FastCharge_000025_CH8.csv": ("arbin", 248, 10.0024, 3.3011441, 0.0, "measured", 1800.0104),
+}
+
+
+@pytest.mark.skipif(not CYCLING.is_dir(), reason="reference cycling files not available")
+def test_every_shared_cycling_file_is_covered():
+    assert {p.name for p in CYCLING.iterdir() if p.name != "README.md"} == set(EXPECTED_CYCLING)
+
+
+@pytest.mark.skipif(not CYCLING.is_dir(), reason="reference cycling files not available")
+@pytest.mark.parametrize("name", sorted(EXPECTED_CYCLING))
+def test_real_cycling_file(name):
+    from workbench.formats.cycling import read_cycling
+
+    fmt, rows, t0, v0, i0, source, t_end = EXPECTED_CYCLING[name]
+    df = read_cycling(CYCLING / name)
+    assert (df.attrs["format"], len(df), df.attrs["current_source"]) == (fmt, rows, source)
+    np.testing.assert_allclose(df.iloc[0][["time_s", "voltage_v", "current_a"]].to_numpy(dtype=float), [t0, v0, i0],
+                               rtol=1e-6, atol=1e-12)
+    assert df["time_s"].iloc[-1] == pytest.approx(t_end, rel=1e-9)
+    assert "warnings" not in df.attrs
+
+
+@pytest.mark.skipif(not CYCLING.is_dir(), reason="reference cycling files not available")
+def test_real_gcpl_mpr_matches_its_mpt_export():
+    """The same run saved as .mpr and exported as .mpt: same times and voltages; the .mpr's set-point
+    current agrees with the current EC-Lab computed for the export once the half-cycle has started."""
+    from workbench.formats.cycling import read_cycling
+
+    binary = read_cycling(CYCLING / "yadg_gcpl.issue_226.I.mpr")
+    text = read_cycling(CYCLING / "yadg_gcpl.issue_226.I.mpt")
+    np.testing.assert_allclose(binary["time_s"], text["time_s"], rtol=1e-12)
+    np.testing.assert_allclose(binary["voltage_v"], text["voltage_v"], rtol=1e-6)
+    assert binary["half_cycle"].tolist() == text["half_cycle"].tolist()
+    steady = text["current_a"].abs() > 0.9 * 1.2e-4
+    np.testing.assert_allclose(binary["current_a"][steady], text["current_a"][steady], rtol=1e-3)

@@ -1,19 +1,20 @@
 """Files cut off anywhere: what is read is a prefix of the whole file's rows, or a FormatError.
 
-Every sample file is cut at every byte offset (``EXHAUSTIVE_CUTS`` inputs in all, about ten
-thousand), and hypothesis cuts spectra of its own making, written by the package's writers and in
+Every impedance and cycling sample file is cut at every byte offset (``EXHAUSTIVE_CUTS`` inputs in
+all, about 23 000), and hypothesis cuts spectra of its own making, written by the package's writers and in
 the EC-Lab layout, at any offset. A cut row is never read as data: each value read is the value the
 whole file holds on that row.
 """
 
 import pytest
-from conftest import DATA, SAMPLES
+from conftest import CYCLING_SAMPLES, DATA, SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.formats import FormatError, spectrum_from_bytes, write_csv, write_zview
+from workbench.formats.cycling import cycling_from_bytes
 
-EXHAUSTIVE_CUTS = sum((DATA / name).stat().st_size + 1 for name in SAMPLES)
+EXHAUSTIVE_CUTS = sum((DATA / name).stat().st_size + 1 for name in [*SAMPLES, *CYCLING_SAMPLES])
 GENERATED_CUTS = 200
 
 
@@ -49,6 +50,26 @@ def test_every_cut_of_a_sample_reads_a_prefix_or_fails(name):
             assert "the file looks cut off" in df.attrs["warnings"][0]
             dropped += 1
     assert dropped > 0  # some cuts fall inside a data row of every sample
+
+
+@pytest.mark.parametrize("name", sorted(CYCLING_SAMPLES))
+def test_every_cut_of_a_cycling_sample_reads_a_prefix_or_fails(name):
+    path = DATA / name
+    data = path.read_bytes()
+    full = cycling_from_bytes(data, path)
+    dropped = 0
+    for cut in range(len(data) + 1):
+        try:
+            df = cycling_from_bytes(data[:cut], path)
+        except FormatError as error:
+            assert str(error).startswith(path.name)
+            continue
+        for column in df.columns:
+            assert df[column].tolist() == full[column].iloc[: len(df)].tolist(), f"cut at byte {cut}: {column}"
+        if "warnings" in df.attrs:
+            assert "the file looks cut off" in df.attrs["warnings"][0]
+            dropped += 1
+    assert dropped > 0
 
 
 @pytest.mark.parametrize("text, expected_rows, warned", [

@@ -67,7 +67,8 @@ def _metadata(header: list[str]) -> tuple[dict, list[tuple[int, int, int]]]:
     return meta, loops
 
 
-def read(lines: list[str], path: str | Path) -> RawTable:
+def read_table(lines: list[str], path: str | Path) -> RawTable:
+    """The header block, column names and data rows of an EC-Lab text export; the caller checks the names."""
     if not lines:
         raise FormatError(path, None, "expected an EC-Lab text export, found an empty file")
     if lines[0].strip() == MAGIC:
@@ -82,30 +83,36 @@ def read(lines: list[str], path: str | Path) -> RawTable:
         header_index = 0
     meta, loops = _metadata(lines[:header_index])
     names = _split(lines[header_index])
-    roles, sign = {}, None
-    for index, name in enumerate(names):
-        role, negated = role_of(name)
-        if role and role not in roles:
-            roles[role] = index
-            if role == "z_imag_ohm":
-                sign = -1 if negated else 1
-    if len(roles) < 3:
-        raise FormatError(path, header_index + 1,
-                          "expected the column header (freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm), "
-                          f"found {lines[header_index].strip()[:60]!r}")
     rows, numbers = [], []
     for index in range(header_index + 1, len(lines)):
         if lines[index].strip():
             rows.append(_split(lines[index]))
             numbers.append(index + 1)
     table = RawTable(format_name="biologic", names=names, rows=rows, line_numbers=numbers,
-                     header_line=header_index + 1, roles=roles, imag_sign=sign, imag_sign_source="name",
-                     decimal_comma=True, meta=meta, rest_rows_between_sweeps=True)
-    stripped = [n.strip() for n in names]
-    if "cycle number" in stripped:
-        table.int_columns["cycle"] = stripped.index("cycle number")
+                     header_line=header_index + 1, decimal_comma=True, meta=meta)
     if loops:
         table.extra["loop"] = _loops(loops, len(rows), path, numbers)
+    return table
+
+
+def read(lines: list[str], path: str | Path) -> RawTable:
+    table = read_table(lines, path)
+    roles, sign = {}, None
+    for index, name in enumerate(table.names):
+        role, negated = role_of(name)
+        if role and role not in roles:
+            roles[role] = index
+            if role == "z_imag_ohm":
+                sign = -1 if negated else 1
+    if len(roles) < 3:
+        raise FormatError(path, table.header_line,
+                          "expected the column header (freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm), "
+                          f"found {lines[table.header_line - 1].strip()[:60]!r}")
+    table.roles, table.imag_sign, table.imag_sign_source = roles, sign, "name"
+    table.rest_rows_between_sweeps = True
+    stripped = [n.strip() for n in table.names]
+    if "cycle number" in stripped:
+        table.int_columns["cycle"] = stripped.index("cycle number")
     return table
 
 
