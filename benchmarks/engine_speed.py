@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from instruments.bench import Bench  # noqa: E402
 from workbench.cell import Sample  # noqa: E402
 from workbench.procedures import CCDParameters, CCDTest  # noqa: E402
-from workbench.runner import Runner  # noqa: E402
+from workbench.session import Session  # noqa: E402
 from workbench.store import Store  # noqa: E402
 
 SPEED = 1000.0
@@ -40,8 +40,9 @@ def short_latencies(n: int, folder: Path) -> tuple[list[int], list[float]]:
             ccd = bench.cell.critical_current_density_mA_cm2
             start = max(0.5, round(ccd * 2) / 2 - 1.0)
             params = CCDParameters.paper(start_current_density_mA_cm2=start)
-            runner = Runner(CCDTest(params), bench, Sample.paper(), Store(folder / f"short{k}.sqlite"))
-            finished = runner.run_blocking()
+            session = Session(bench, Store(folder / f"short{k}.sqlite"), sample=Sample.paper())
+            runner = session.start_run(CCDTest(params))
+            finished = runner.wait()
             if finished.status != "shorted":
                 raise RuntimeError(f"run {k} did not short: {finished.status} {finished.reason}")
             detected_seq = runner.safety_event.window[-1]["seq"]
@@ -68,9 +69,9 @@ def store_rate(folder: Path, durability: str, n: int = 5000) -> float:
 def paper_ccd(folder: Path) -> tuple[float, str, float | None, float]:
     bench = Bench.from_config(speed=SPEED, cell="as sintered")
     try:
-        runner = Runner(CCDTest(CCDParameters.paper()), bench, Sample.paper(), Store(folder / "ccd.sqlite"))
+        session = Session(bench, Store(folder / "ccd.sqlite"), sample=Sample.paper())
         t0 = time.perf_counter()
-        finished = runner.run_blocking()
+        finished = session.run_blocking(CCDTest(CCDParameters.paper()))
         wall = time.perf_counter() - t0
         return (
             wall,

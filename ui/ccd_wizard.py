@@ -125,9 +125,11 @@ class _Page(QWizardPage):
 
 
 class CellPage(_Page):
-    def __init__(self, settings: QSettings):
+    def __init__(self, settings: QSettings, store=None):
+        """``store``: the workspace, to say when the named sample has shorted before."""
         super().__init__("The cell", "The Na|NZSP|Na symmetric cell to be tested.")
         self.settings = settings
+        self.store = store
         self.name = QLineEdit(settings.value("ccd/sample_name", "NZSP-01"))
         self.surface = QComboBox()  # a plain list: one click opens it
         self.surface.addItems(SURFACE_STATES)
@@ -178,6 +180,11 @@ class CellPage(_Page):
             return
         self.sample = Sample(**typed)
         self.area.setText(f"{self.sample.area_cm2:.4f} cm²  (π d² / 4)")
+        shorted = [r for r in self.store.runs() if r.sample_name == self.sample.name and r.status == "shorted"] \
+            if self.store is not None else []
+        if shorted:
+            self.warnings.append(f"{self.sample.name} shorted in run {shorted[-1].id}. A shorted cell stays shorted: "
+                                 "for a new pellet give it a new name (or use Replace cell in the window).")
         for key, value in (("sample_name", self.name.text()), ("surface_state", self.surface.currentText()),
                            ("thickness_mm", self.thickness.text()),
                            ("electrode_diameter_mm", self.diameter.text())):
@@ -745,7 +752,7 @@ class CCDWizard(QWizard):
                           for (role, label, _i), spec in zip(self.bench.roles(), self.bench.config.roles.values(),
                                                               strict=True))
         self.bench_description = kinds
-        self.cell_page = CellPage(settings)
+        self.cell_page = CellPage(settings, session.store)
         self.protocol_page = ProtocolPage(self.cell_page, settings)
         self.safety_page = SafetyPage(settings)
         self.review_page = ReviewPage(self)

@@ -56,10 +56,11 @@ from workbench.store import Store
 class CellDialog(QDialog):
     """The cell on the bench: name, surface history, geometry (shared with the CCD wizard's first page)."""
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None, *, emulated: bool = False):
+    def __init__(self, settings: QSettings, parent: QWidget | None = None, *, emulated: bool = False,
+                 store=None):
         super().__init__(parent)
         self.setWindowTitle("The cell on the bench")
-        self.page = CellPage(settings)
+        self.page = CellPage(settings, store)
         if emulated:
             note = QLabel("On this emulated bench the twins measure the cell described here. A new name is a "
                           "new cell; “Replace cell” puts a new pellet of the same description on the bench.")
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
         self._update_bench_state()
 
     def edit_cell(self) -> CellDialog:
-        dialog = CellDialog(self.settings, self, emulated=self.bench.cell is not None)
+        dialog = CellDialog(self.settings, self, emulated=self.bench.cell is not None, store=self.store)
         dialog.accepted.connect(lambda: dialog.page.sample is not None and self.set_sample(dialog.page.sample))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()

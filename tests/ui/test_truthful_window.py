@@ -362,3 +362,24 @@ def test_choosing_a_surface_in_the_cell_dialog_changes_the_spectrum_and_the_stor
     assert after.z.real[-1] - before.z.real[-1] > 50
     window.replace_cell()
     assert "A new cell NZSP-09" in window.activity_label.text()
+
+
+def test_the_cell_page_says_when_the_named_sample_has_shorted(open_window, qtbot):
+    window = open_window()
+    wizard = window.open_ccd_wizard()
+    wizard.cell_page.name.setText("NZSP-11")
+    wizard.protocol_page.sample_period.setText("5")
+    wizard.safety_page.sweep_before.setChecked(False)
+    wizard.safety_page.sweep_after.setChecked(False)
+    for _ in range(3):
+        wizard.button(QWizard.NextButton).click()
+    wizard.button(QWizard.CommitButton).click()
+    qtbot.waitUntil(lambda: wizard.run_page.finished is not None, timeout=120_000)
+    run_id = wizard.run_page.finished.run_id
+    wizard.close()
+    dialog = window.edit_cell()
+    assert dialog.page.name.text() == "NZSP-11"
+    assert f"NZSP-11 shorted in run {run_id}" in dialog.page.warning.text()
+    dialog.page.name.setText("NZSP-12")
+    assert dialog.page.warning.text() == ""
+    dialog.close()
