@@ -29,7 +29,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import queue
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -226,16 +228,16 @@ def _run(args) -> int:
     try:
         if args.speed is not None:
             check_speed(args.speed, "--speed")
-        config = load_config(args.config)  # a bad config is bad input: refused before the store or a bench
+        config = load_config(args.config)  # a bad config is bad input: refused before the store or the bench
     except ConfigError as exc:
         raise CliError(f"{exc} Nothing was started.") from None
     sample = protocol.sample
-    if args.cell and not config.any_emulated:
+    if args.cell is not None and not config.any_emulated:
         raise CliError(
             "--cell sets the surface state of the emulated cell, and this bench has no emulated "
             "instrument; describe the real cell in the protocol's [sample] table. Nothing was started."
         )
-    if args.cell:
+    if args.cell is not None:
         from workbench.cell import SampleError
 
         try:
@@ -256,6 +258,7 @@ def _run(args) -> int:
         session = Session(bench, store, sample=sample)
         speed = getattr(bench.clock, "speed", 1.0)
         listeners = []
+        echo = None
         if not args.quiet:
             print(
                 f"run: {sample.name} ({sample.surface_state}), "
@@ -264,7 +267,8 @@ def _run(args) -> int:
             )
             listeners.append(_ProgressBar(speed))
         if args.echo_points:
-            listeners.append(_echo_point)
+            echo = _Echo()
+            listeners.append(echo)
         t0 = time.perf_counter()
         try:
             finished = session.run_blocking(procedure, criteria=protocol.criteria, listeners=listeners)
@@ -276,6 +280,8 @@ def _run(args) -> int:
             bench.close()
         except Exception as exc:  # noqa: BLE001
             print(f"warning: closing the bench: {exc}", file=sys.stderr)
+    if echo is not None:
+        echo.close()
     summary = _summary(finished, store, wall_s)
     if finished.status == OUTPUT_UNKNOWN:  # always said, --quiet or not: someone may touch the cell
         bar = "!" * 100
@@ -303,9 +309,33 @@ def _run(args) -> int:
     return EXIT_OK if ok else EXIT_RUN_FAILED
 
 
-def _echo_point(event: Event) -> None:
-    if isinstance(event, DataPoint):
-        print(json.dumps({"seq": event.seq, "kind": event.kind, "run_id": event.run_id}), flush=True)
+class _Echo:
+    """``--echo-points``: each stored point's sequence number, printed on stdout by a thread of its own,
+    so that a reader that stops reading (a full pipe) never stalls the measurement: the run's worker
+    thread only queues the line."""
+
+    def __init__(self):
+        self.lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._print, name="echo-points", daemon=True)
+        self.thread.start()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, DataPoint):
+            self.lines.put(json.dumps({"seq": event.seq, "kind": event.kind, "run_id": event.run_id}))
+
+    def _print(self) -> None:
+        broken = False
+        while (line := self.lines.get()) is not None:
+            if not broken:
+                try:
+                    print(line, flush=True)
+                except (BrokenPipeError, OSError):
+                    broken = True  # the reader went away: keep draining, print nothing more
+
+    def close(self) -> None:
+        """Print what is still queued (the run is over and safe by now)."""
+        self.lines.put(None)
+        self.thread.join()
 
 
 def _summary(finished: RunFinished, store, wall_s: float) -> dict[str, Any]:

@@ -295,6 +295,7 @@ def test_a_generated_config_is_read_whole_or_refused_by_key(data):
         (["--speed", "abc"], ["argument --speed: invalid float value: 'abc'", "--help"]),
         (["--frobnicate"], ["unrecognized arguments: --frobnicate"]),
         (["--cell", "gold"], ["--cell", "'gold' is not a surface state"]),
+        (["--cell", ""], ["--cell", "'' is not a surface state"]),
         (["--config", "/nonexistent/bench.toml"], ["/nonexistent/bench.toml", "cannot read"]),
         (["--store", "/proc/version"], ["/proc/version", "store"]),
     ],

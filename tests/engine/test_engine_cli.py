@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,29 @@ def test_sigkill_mid_run_loses_no_emitted_point(tmp_path):
         assert record.status == "interrupted"
         assert "ended without finishing" in record.abort_reason
         assert {e["seq"] for e in echoed} <= reopened.point_seqs(run_id)
+
+
+def test_a_reader_that_stops_reading_the_echo_does_not_stall_the_run(tmp_path):
+    """--echo-points into a pipe nobody reads: the run still ends (the pipe holds ~64 kB, ~1400 lines)."""
+    protocol = tmp_path / "many.toml"
+    protocol.write_text(QUICK_CCD.replace("sample_period_s = 1.0", "sample_period_s = 0.1"))
+    store = tmp_path / "w.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "run", str(protocol), "--store", str(store), "--speed", "inf",
+         "--quiet", "--echo-points"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status = "running"
+        while status == "running" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            if store.exists():
+                row = sqlite3.connect(store).execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+                status = row[0] if row else "running"
+        assert status in ("completed", "shorted"), f"the run stalled behind the unread pipe ({status})"
+        out, _ = process.communicate(timeout=60)
+        assert len(out.splitlines()) > 2000
+    finally:
+        process.kill()
