@@ -128,8 +128,10 @@ def _load(path: Path):
 
 def _open_store(path: Path | None, *, write: bool = False):
     """The store, or a ``CliError`` (exit 2) saying why not; ``write``: a run must be recordable in it."""
-    from workbench.store import Store, StoreError
+    from workbench.store import Store, StoreError, default_store_path
 
+    if not write and not (path or default_store_path()).exists():  # `runs` and `export` make no store
+        raise CliError(f"{path or default_store_path()}: no such store; `python -m workbench run` makes one.")
     try:
         store = Store(path)
     except (StoreError, OSError) as exc:

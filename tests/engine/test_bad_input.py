@@ -310,6 +310,13 @@ def test_bad_options_are_exit_2_naming_the_option(tmp_path, capsys, args, words)
     assert_one_line(err, *words)
 
 
+def test_runs_and_export_make_no_store_where_there_is_none(tmp_path, capsys):
+    for command in (["runs"], ["export", "1"]):
+        code, err = run_cli(capsys, *command, "--store", tmp_path / "typo.sqlite")
+        assert code == 2 and "no such store" in assert_one_line(err, str(tmp_path / "typo.sqlite"))
+    assert not (tmp_path / "typo.sqlite").exists()
+
+
 def to_toml(data, prefix="") -> str:
     """Just enough TOML writing for these tests (tables, arrays of tables, scalars, lists)."""
     scalars, tables, arrays = [], [], []

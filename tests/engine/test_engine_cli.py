@@ -81,7 +81,7 @@ def test_run_json_summary_runs_and_export(tmp_path):
             "--speed must be from 0.001 to 1e+09 times the wall clock, or inf",
         ),
         (["run", PROTOCOLS / "ccd_constant_capacity.toml", "--cell", "glassy"], 2, "--cell"),
-        (["export", "99"], 2, "no run 99"),
+        (["export", "99"], 2, "no such store"),
         (["export", "seven"], 2, "invalid int value"),
         (["frobnicate"], 2, "invalid choice"),
     ],
