@@ -88,7 +88,8 @@ def test_polling_as_fast_as_possible_during_a_run_interrupts_no_query(tmp_path):
 def test_without_the_lock_the_same_polling_interrupts_queries(tmp_path):
     interrupted, counts, finished = _poll_during_a_hold(tmp_path, lock=False)
     assert interrupted > 0, counts
-    assert counts["errors"] or finished.status == "failed", "lost replies surface as errors"
+    # a lost reply may also hit the output-off at the end: the run then says the current may still be on
+    assert counts["errors"] or finished.status in ("failed", "current_may_be_on"), "lost replies surface as errors"
 
 
 @pytest.mark.parametrize("role", ["fra", "galvanostat", "stage"])
