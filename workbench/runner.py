@@ -15,7 +15,8 @@ and a failure of that safe state is itself recorded. The run row in the store ge
 (``completed``, ``aborted``, ``shorted``, ``failed``), the reason (the exception text for a failure)
 and the procedure's result.
 
-GUI use::
+Runs are started by ``workbench.session.Session.start_run`` (the one place a ``Runner`` is made, so that
+one run at a time uses the bench); what it does with the runner::
 
     runner = Runner(procedure, bench, sample, store)
     runner.subscribe(listener)        # listener(event) on the worker thread; marshal to the GUI thread
