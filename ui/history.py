@@ -18,9 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 
-def key_result(record) -> str:
-    """The one number a user looks for first in a run's result."""
+def key_result(record, analysis: dict | None = None) -> str:
+    """The one number a user looks for first in a run's result; ``analysis``: the interface resistance kept
+    with the run when it was fitted (its ``text``, with uncertainty and method)."""
     result = record.result or {}
+    if analysis and analysis.get("text"):
+        return f"R_int {analysis['text']}"
     if result.get("critical_current_density_mA_cm2") is not None:
         return f"CCD {result['critical_current_density_mA_cm2']:g} mA/cm²"
     if result.get("r_interface_ohm_cm2") is not None:
@@ -74,10 +77,12 @@ class HistoryPanel(QWidget):
 
     def refresh(self) -> None:
         records = list(reversed(self.store.runs()))
+        analyses = self.store.latest_results()
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
             cells = [str(record.id), record.sample_name or "", record.surface_state or "", record.kind,
-                     (record.started_at or "")[:19].replace("T", " "), record.status, key_result(record)]
+                     (record.started_at or "")[:19].replace("T", " "), record.status,
+                     key_result(record, analyses.get(record.id))]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, record.id)

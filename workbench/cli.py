@@ -7,9 +7,12 @@
     python -m workbench plan PROTOCOL.toml [--config BENCH.toml]
     python -m workbench runs [--store FILE] [--json]
     python -m workbench export RUN_ID [--store FILE] [--format csv|z] [-o PATH]
+    python -m workbench analyse RUN_ID|FILE [--store FILE] [--area-cm2 A] [--json]
 
 ``run`` shows a progress bar with the time left on stderr; ``--json`` prints a summary on stdout at
-the end (run id, status, reason, the critical current density where there is one); ``--echo-points``
+the end (run id, status, reason, the critical current density where there is one);
+``analyse`` prints the interface resistance of a stored impedance run (and keeps it with the run) or of a
+spectrum file, with its uncertainty or "not resolved: < X" and the method; ``--echo-points``
 prints one JSON line per point on stdout right after the store committed it. On an emulated bench the
 twins measure the emulated cell of the protocol's sample (its surface state, pellet thickness and
 electrode diameter); ``--cell STATE`` gives that sample another surface state, and the run is stored
@@ -103,13 +106,19 @@ def _parser() -> argparse.ArgumentParser:
         help="csv: every point; z: the impedance spectrum for ZView",
     )
     export.add_argument("-o", "--output", type=Path, default=None, help="output file")
+    analyse = sub.add_parser("analyse", help="interface resistance of a stored impedance run or a spectrum file")
+    analyse.add_argument("target", help="a run id in the store, or a spectrum file (.mpt, .mpr, .z, .DTA, .csv, ...)")
+    analyse.add_argument("--store", type=Path, default=None, help=STORE_HELP)
+    analyse.add_argument("--area-cm2", type=float, default=None,
+                         help="electrode area of a file's cell, cm2 (default: the file's own, if it has one)")
+    analyse.add_argument("--json", action="store_true", help="print the whole result as JSON")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "plan": _plan, "runs": _runs, "export": _export}[args.command](args)
+        return {"run": _run, "plan": _plan, "runs": _runs, "export": _export, "analyse": _analyse}[args.command](args)
     except CliError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # one line, whatever the cause
         return exc.code
@@ -425,4 +434,39 @@ def _export(args) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(path)
+    return EXIT_OK
+
+
+def _analyse(args) -> int:
+    from workbench.run_analysis import AnalysisError, analyse_file, analyse_run
+    from workbench.store import StoreError
+
+    area = args.area_cm2
+    if area is not None and not (area > 0 and area < float("inf")):
+        raise CliError(f"--area-cm2 {area}: expected a positive electrode area in cm2")
+    if args.target.strip().isdigit():
+        if area is not None:
+            raise CliError("--area-cm2 is for a file: a stored run has its own electrode area")
+        store = _open_store(args.store)
+        try:
+            record = store.run(int(args.target))
+            result = analyse_run(store, record.id)
+        except (StoreError, AnalysisError) as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            store.close()
+        kept = "" if store.read_only else " (kept with the run)"
+        head = f"run {record.id} {record.sample_name or ''} ({record.surface_state or 'surface unknown'})"
+        extra = {"run_id": record.id, "kept": not store.read_only}
+    else:
+        try:
+            result, info = analyse_file(Path(args.target), area)
+        except AnalysisError as exc:
+            raise CliError(str(exc)) from None
+        sweep = f", sweep {info['sweep']} of {info['n_sweeps']}" if "sweep" in info else ""
+        head, kept, extra = f"{args.target}{sweep}", "", info
+    if args.json:
+        print(json.dumps({**extra, **result.to_dict()}))
+    else:
+        print(f"{head}: interface resistance {result.text()}{kept}")
     return EXIT_OK

@@ -94,9 +94,9 @@ class InterfaceResistance:
         return f"{_with_error(self.value_ohm_cm2, self.stderr_ohm_cm2)} Ω cm² ({self.method})"
 
     def to_dict(self) -> dict:
-        """Plain values (JSON-ready) for the store and exports."""
+        """Plain values (JSON-ready: no inf or NaN, None instead) for the store and exports."""
         lo, hi = self.interval_ohm_cm2
-        return {
+        return _json_ready({
             "quantity": "interface resistance",
             "unit": "Ohm cm2",
             "value_ohm_cm2": self.value_ohm_cm2,
@@ -114,7 +114,17 @@ class InterfaceResistance:
             "parameters": dict(self.parameters),
             "noise_rel": self.noise_rel,
             "f_min_hz": self.f_min_hz,
-        }
+        })
+
+
+def _json_ready(value):
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _with_error(value: float, err: float) -> str:
@@ -179,6 +189,11 @@ def _parameters(theta) -> dict:
 def interface_resistance(frequency_hz, z, *, area_cm2: float) -> InterfaceResistance:
     """The interface resistance (Ohm cm2, symmetric cell) of one spectrum; see the module docstring."""
     f, z = _check_input(frequency_hz, z, area_cm2)
+    with np.errstate(all="ignore"):  # trial steps of the fits may overflow; they are rejected
+        return _interface_resistance(f, z, float(area_cm2))
+
+
+def _interface_resistance(f, z, area_cm2: float) -> InterfaceResistance:
     fit = TwoArcFit(f, z, area_cm2)
     best = fit.best()
     fit.reweight(best)  # each band weighed by its own noise

@@ -349,13 +349,16 @@ class Store:
         errors: dict[str, float] | None = None,
         chi_square: float | None = None,
         notes: str = "",
+        result: dict[str, Any] | None = None,
     ) -> int:
-        """Attach an equivalent-circuit fit to a run."""
+        """Attach an equivalent-circuit fit to a run; ``result``: what was derived from it (e.g. the interface
+        resistance's ``to_dict()``), kept as JSON."""
         with self._writing():
             cur = self._db.execute(
-                "INSERT INTO fits (run_id, created_at, circuit, values_json, errors_json, chi_square, notes) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (run_id, _now_iso(), circuit, _dumps(values), _dumps(errors or {}), chi_square, notes),
+                "INSERT INTO fits (run_id, created_at, circuit, values_json, errors_json, chi_square, notes, "
+                "result_json) VALUES (?,?,?,?,?,?,?,?)",
+                (run_id, _now_iso(), circuit, _dumps(values), _dumps(errors or {}), chi_square, notes,
+                 None if result is None else _dumps(result)),
             )
             return int(cur.lastrowid)
 
@@ -435,7 +438,7 @@ class Store:
 
     def fits(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._query(
-            "SELECT id, created_at, circuit, values_json, errors_json, chi_square, notes "
+            "SELECT id, created_at, circuit, values_json, errors_json, chi_square, notes, result_json "
             "FROM fits WHERE run_id=? ORDER BY id",
             (int(run_id),),
         )
@@ -448,11 +451,29 @@ class Store:
                 "errors": _loads(e),
                 "chi_square": x,
                 "notes": n,
+                "result": _loads(r) if r else None,
             }
-            for i, c, circ, v, e, x, n in rows
+            for i, c, circ, v, e, x, n, r in rows
         ]
 
+    def latest_results(self) -> dict[int, dict[str, Any]]:
+        """For each run with a derived result kept in ``fits``, the latest one (run id -> result dict)."""
+        rows = self._query(
+            "SELECT run_id, result_json FROM fits WHERE result_json IS NOT NULL AND id IN "
+            "(SELECT MAX(id) FROM fits WHERE result_json IS NOT NULL GROUP BY run_id)"
+        )
+        return {int(run_id): _loads(r) for run_id, r in rows}
+
     # --- export --------------------------------------------------------------------------------
+    def _result_lines(self, run_id: int) -> list[str]:
+        """Header lines for the latest derived result kept with the run (none if it was never analysed)."""
+        from workbench.run_analysis import header_lines
+
+        for fit in reversed(self.fits(run_id)):
+            if fit["result"] and "text" in fit["result"]:
+                return header_lines(fit["result"])
+        return []
+
     def export_csv(self, run_id: int, path: str | Path, kind: str | None = None) -> Path:
         """Write the run's points (of one kind, or every kind it has) as CSV with a commented header."""
         record = self.run(run_id)
@@ -463,6 +484,8 @@ class Store:
                 f"# run {record.id}: {record.kind}, {record.status}; sample {record.sample_name} "
                 f"({record.surface_state}), area_cm2={record.area_cm2}\n"
             )
+            for line in self._result_lines(run_id):
+                handle.write(f"# {line}\n")
             if len(kinds) <= 1:
                 columns = ["seq", "time_s", *POINT_FIELDS[kinds[0]]] if kinds else ["seq", "time_s"]
             else:
@@ -486,7 +509,11 @@ class Store:
         from workbench.formats import write_zview
 
         record = self.run(run_id)
-        options = {"comment": f"run {run_id} {record.sample_name} ({record.surface_state})"}
+        from workbench.run_analysis import ascii_line
+
+        comment = [f"run {run_id} {record.sample_name} ({record.surface_state})",
+                   *(ascii_line(line) for line in self._result_lines(run_id)[:1])]
+        options = {"comment": "\n".join(comment)}
         amplitude_v = record.parameters.get("amplitude_v")
         if isinstance(amplitude_v, int | float):
             options["amplitude_v"] = amplitude_v

@@ -127,7 +127,10 @@ class Migration:
 
 
 #: Every schema change after version 1, in order. Append; never edit a step that has landed.
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "fits: the interface resistance kept with a fitted run (value, uncertainty, method, arcs) as JSON",
+              "ALTER TABLE fits ADD COLUMN result_json TEXT"),
+)
 
 
 def schema_version() -> int:
