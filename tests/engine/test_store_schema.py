@@ -117,7 +117,7 @@ def test_a_newer_store_is_refused_and_left_untouched(tmp_path):
         (
             "DROP TABLE fits; CREATE TABLE fits (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, "
             "created_at TEXT NOT NULL, circuit TEXT NOT NULL, values_json TEXT NOT NULL, errors_json TEXT, "
-            "chi_square REAL, notes TEXT, quality REAL NOT NULL)",
+            "chi_square REAL, notes TEXT, result_json TEXT, quality REAL NOT NULL)",
             "'fits' has column(s) quality",
         ),
         ("DELETE FROM meta", "schema version is 'missing'"),
