@@ -78,7 +78,8 @@ def test_an_older_store_is_migrated_and_the_cli_says_where_the_copy_is(tmp_path,
     monkeypatch.setattr(store_schema, "MIGRATIONS", (*store_schema.MIGRATIONS, step))
     assert cli_module.main(["runs", "--store", str(store_path)]) == 0
     err = capsys.readouterr().err
-    assert f"updated from schema version {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}" in err and f".v{SCHEMA_VERSION}-backup-" in err
+    assert f"updated from schema version {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}" in err
+    assert f".v{SCHEMA_VERSION}-backup-" in err
 
 
 def test_a_read_only_store_lists_and_exports_but_run_says_why_it_cannot_write(tmp_path, store_path):
