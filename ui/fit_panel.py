@@ -1,8 +1,10 @@
 """Inline equivalent-circuit fitting beside the Nyquist plot.
 
 A thin client of ``workbench.spectrum_analysis``: pick or type a circuit, press Fit (no initial guess
-needed), read the parameters with their standard errors, each arc's Ohm cm2, Brug capacitance and apex
-frequency, the Kramers-Kronig verdict and, without an interface arc, the interface estimate. Any
+needed), read the parameters with their standard errors, each arc named by its capacitance ("grain
+boundary" nF, "interface" ~uF/cm2) with its Ohm cm2, Brug capacitance and apex frequency, the
+Kramers-Kronig verdict, and the interface resistance by the workbench's one method (its ``text()``:
+value and uncertainty or "not resolved: < X", and how it was obtained), whatever circuit was fitted. Any
 parameter can be fixed at a typed value. With "Re-fit as the sweep fills" the fit follows a live sweep.
 """
 
@@ -276,7 +278,8 @@ class FitPanel(QWidget):
                             f"{fit.elapsed_s * 1e3:.1f} ms")
         self.arc_table.setRowCount(len(analysis.arcs))
         for row, arc in enumerate(analysis.arcs):
-            cells = [arc.resistor, f"{arc.r_ohm:.4g} ± {arc.r_stderr_ohm:.2g}", f"{arc.r_ohm_cm2:.4g}",
+            cells = [f"{arc.resistor}: {analysis.arc_name(arc)}", f"{arc.r_ohm:.4g} ± {arc.r_stderr_ohm:.2g}",
+                     f"{arc.r_ohm_cm2:.4g}",
                      si(arc.capacitance_f, "F"), si(arc.apex_frequency_hz, "Hz"), f"{arc.n:.3f}"]
             for col, text in enumerate(cells):
                 self.arc_table.setItem(row, col, QTableWidgetItem(text))
@@ -292,15 +295,8 @@ class FitPanel(QWidget):
                 text += f"; above, the residuals reach {kk.max_residual * 100:.2f}% (analyser accuracy)"
             self.kk_label.setText(text)
             self.kk_label.setStyleSheet("" if kk.passed else "color: #c62828;")
-        estimate = analysis.interface_estimate
-        if estimate is not None:
-            self.interface_label.setText(
-                f"No interface arc in the circuit: R_int ≈ Z'data(f_min) − Z'fit(f→0) = "
-                f"{estimate.r_interface_ohm:.4g} Ω = {estimate.area_specific_ohm_cm2(analysis.area_cm2):.3g} Ω cm²"
-            )
-        elif analysis.interface_arc is not None:
-            self.interface_label.setText(f"Interface arc: {analysis.r_interface_ohm_cm2:.4g} Ω cm²")
-        elif len(analysis.arcs) >= 2:
-            self.interface_label.setText("No arc of the interface's capacitance (~µF/cm²) in this fit")
-        else:
-            self.interface_label.setText("")
+        result = analysis.interface
+        self.interface_label.setText(f"Interface resistance: {result.text()}" if result is not None
+                                     else analysis.interface_note)
+        if analysis.fit.warnings:
+            self.status.setText(self.status.text() + "; WARNING: " + "; ".join(analysis.fit.warnings))

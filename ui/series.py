@@ -60,7 +60,7 @@ class SeriesDialog(QDialog):
         names = list(analyses[0].fit.values) if analyses else []
 
         self.parameter = QComboBox()
-        if analyses and all(len(a.arcs) >= 2 for a in analyses):
+        if analyses and all(a.interface is not None for a in analyses):
             self.parameter.addItems([self.INTERFACE, self.GRAIN_BOUNDARY])
         self.parameter.addItems([n for n in names if n.startswith("R")] or names)
         self.parameter.currentTextChanged.connect(self.update_plot)
@@ -99,16 +99,17 @@ class SeriesDialog(QDialog):
         layout.addWidget(self.result)
         self.update_plot()
 
-    INTERFACE = "R of the interface arc (lowest apex frequency)"
-    GRAIN_BOUNDARY = "R of the grain-boundary arc (highest apex frequency)"
+    INTERFACE = "Interface resistance (the one method: interface arc, partial arc or Z'data(f_min) − Z'fit(f→0))"
+    GRAIN_BOUNDARY = "R of the grain-boundary arc (the nF arc of the same fit)"
 
     def value(self, analysis, name: str) -> float:
-        """A fitted parameter, or the resistance of an arc picked by its apex frequency (fits may name the
-        arcs in either order)."""
+        """A fitted parameter of the chosen circuit, or, from the interface-resistance method, the interface
+        resistance in Ω (NaN where it is not resolved) or the grain-boundary arc's R (Ω)."""
+        result = analysis.interface
         if name == self.INTERFACE:
-            return analysis.interface_arc.r_ohm
+            return result.value_ohm_cm2 * 2 / result.area_cm2 if result.resolved else float("nan")
         if name == self.GRAIN_BOUNDARY:
-            return max(analysis.arcs, key=lambda arc: arc.apex_frequency_hz).r_ohm
+            return result.arc("grain boundary").r_ohm
         return analysis.fit.values[name]
 
     def update_plot(self, *_args) -> None:
@@ -121,6 +122,16 @@ class SeriesDialog(QDialog):
             return
         t_c = np.array([row[1] for row in self.rows])
         values = np.array([self.value(row[3], name) for row in self.rows])
+        unresolved = [f"run {row[0]}: {row[3].interface.text()}" for row, v in zip(self.rows, values, strict=True)
+                      if not np.isfinite(v)]
+        if unresolved:
+            notes = "; ".join([*unresolved, notes]) + " (left out of the fit)"
+            keep = np.isfinite(values)
+            t_c, values = t_c[keep], values[keep]
+            if values.size < 2:
+                self.result.setText("Fewer than two spectra resolve it. " + notes)
+                self.activation_energy_ev = None
+                return
         t_k = t_c + 273.15
         x = 1000 / t_k
         self.plot.plot(x, np.log(t_k / values), pen=None, symbol="o", symbolBrush="#1565c0")

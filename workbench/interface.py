@@ -34,7 +34,7 @@ import numpy as np
 from workbench.impedance.two_arcs import C1, C2, L0, N1, N2, R0, R1, R2, TwoArcFit
 
 CIRCUIT = "R0-L0-p(R1,CPE1)-p(R2,CPE2)"
-LINEAR_MAX_REL_STDERR = 0.05
+LINEAR_MAX_REL_STDERR = 0.02
 PROFILE_LEVEL = 4.0  # chi-square rise, in noise variances, bounding the ~95 % interval
 
 METHOD_ARC = "interface arc"

@@ -22,7 +22,7 @@ import numpy as np
 from workbench.impedance import fit_circuit
 from workbench.impedance.circuits import as_circuit, find_arcs
 from workbench.impedance.derived import ArcSummary, InterfaceEstimate, arc_summary
-from workbench.impedance.two_arcs import SPLIT_F_CM2
+from workbench.impedance.two_arcs import INTERFACE_MAX_F_CM2, SPLIT_F_CM2
 from workbench.interface import InterfaceResistance, interface_resistance
 
 __all__ = ["PRESET_CIRCUITS", "ArrheniusFit", "InterfaceResistance", "SpectrumAnalysis", "analyse_spectrum", "arc_name",
@@ -49,6 +49,10 @@ class SpectrumAnalysis:
     kramers_kronig: object | None = None
     interface_estimate: InterfaceEstimate | None = None
     notes: list[str] = field(default_factory=list)
+    #: the interface resistance of the spectrum by the one method (whatever the circuit fitted), or None
+    #: with the reason in ``interface_note``
+    interface: InterfaceResistance | None = None
+    interface_note: str = ""
 
     def arc_name(self, arc: ArcSummary) -> str:
         """"grain boundary" or "interface", by the arc's capacitance per electrode area."""
@@ -78,16 +82,22 @@ class SpectrumAnalysis:
 
 
 def arc_name(capacitance_f: float, area_cm2: float) -> str:
-    """"interface" for a Brug capacitance of the interface's class (at least SPLIT_F_CM2 per cm2 of
-    electrode), else "grain boundary" (paper: 3-5e-9 F against 6.99e-7 F on 0.57 cm2)."""
-    return "interface" if capacitance_f >= SPLIT_F_CM2 * area_cm2 else "grain boundary"
+    """What an arc is, by its Brug capacitance per cm2 of electrode: "grain boundary" below SPLIT_F_CM2
+    (paper: 3-5e-9 F on 0.57 cm2), "interface" up to INTERFACE_MAX_F_CM2 (paper: 6.99e-7 F), and
+    "low-frequency process" above (slower than any interface arc)."""
+    per_cm2 = capacitance_f / area_cm2
+    if per_cm2 < SPLIT_F_CM2:
+        return "grain boundary"
+    return "interface" if per_cm2 <= INTERFACE_MAX_F_CM2 else "low-frequency process"
 
 
 def analyse_spectrum(
     frequency_hz, z, circuit: str, *, area_cm2: float, fixed: dict[str, float] | None = None,
-    initial: dict[str, float] | None = None, validate: bool = True,
+    initial: dict[str, float] | None = None, validate: bool = True, interface: bool = True,
 ) -> SpectrumAnalysis:
-    """Fit ``circuit`` to the spectrum and derive the paper's quantities; see the module docstring."""
+    """Fit ``circuit`` to the spectrum and derive the paper's quantities; see the module docstring.
+
+    ``interface``: also the interface resistance by the one method (``analysis.interface``)."""
     frequency_hz = np.asarray(frequency_hz, dtype=float)
     z = np.asarray(z, dtype=complex)
     if frequency_hz.size < 2 * as_circuit(circuit).n_params:
@@ -101,6 +111,11 @@ def analyse_spectrum(
         from workbench.impedance.derived import interface_resistance_without_arc
 
         analysis.interface_estimate = interface_resistance_without_arc(frequency_hz, z, circuit)
+    if interface:
+        try:
+            analysis.interface = interface_resistance(frequency_hz, z, area_cm2=area_cm2)
+        except ValueError as exc:
+            analysis.interface_note = f"Interface resistance: not computed ({exc})"
     if validate:
         from workbench.impedance.validation import lin_kk
 

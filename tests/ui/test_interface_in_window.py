@@ -1,0 +1,92 @@
+"""The window shows the interface resistance of the one method: an as-sintered cell measured on the emulated
+bench and fitted with the default two-arc circuit never has its grain-boundary arc shown as the interface;
+compare draws Figure 6 in Ω cm² on a log axis with "< X" for unresolved interfaces; history keeps it."""
+
+import numpy as np
+import pytest
+
+from instruments.bench import Bench
+from instruments.clock import ManualClock
+from ui.compare import CompareDialog
+from ui.main_window import MainWindow
+from workbench.cell import Sample
+from workbench.impedance.synthetic import log_frequencies, noisy_spectrum, paper_cell_parameters
+from workbench.store import Store
+
+
+@pytest.fixture
+def window(qtbot, settings, tmp_path):
+    bench = Bench.from_config(clock=ManualClock(), cell="as sintered")
+    store = Store(tmp_path / "workspace.sqlite")
+    window = MainWindow(bench, store, settings=settings)
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        window.show()
+    yield window
+    window.close()
+    store.close()
+
+
+def arc_rows(panel):
+    table = panel.arc_table
+    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_as_sintered_fit_never_shows_the_grain_boundary_arc_as_the_interface(window, qtbot):
+    window.controls["fra"].button.click()
+    qtbot.waitUntil(lambda: window.runner is None, timeout=120_000)
+    panel = window.fit_panel
+    panel.set_circuit("R0-L0-p(R1,CPE1)-p(R2,CPE2)")
+    for _ in range(2):  # a re-fit names the arcs the same way
+        analysis = panel.fit()
+        assert analysis is not None
+        rows = arc_rows(panel)
+        gb = [r for r in rows if r[0].endswith("grain boundary")]
+        assert len(gb) == 1 and gb[0][3].endswith("nF")
+        for row in rows:
+            if row[0].endswith(": interface"):
+                assert not row[3].endswith("nF") and not row[3].endswith("pF")
+        result = analysis.interface
+        assert result.arc("grain boundary").capacitance_f < 1e-8
+        label = panel.interface_label.text()
+        assert label == f"Interface resistance: {result.text()}"
+        assert result.value_ohm_cm2 < 1.0  # not the grain boundary's ~11.5 Ohm cm2
+        assert f"{gb[0][2]} Ω cm²" not in label
+    kept = window.store.latest_results()[window.session.spectrum.run_id]
+    assert kept["text"] == result.text()
+    window.history.refresh()
+    texts = [window.history.table.item(r, 6).text() for r in range(window.history.table.rowCount())]
+    assert f"R_int {result.text()}" in texts
+
+
+def test_compare_draws_figure_6_over_five_decades(qtbot, tmp_path):
+    store = Store(tmp_path / "ws.sqlite")
+    f = log_frequencies(13e6, 5.0, 20)
+    ids = []
+    for k, (state, r_area) in enumerate([("EtOH500-anneal", 0.1), ("EtOH500", 24.2), ("EtOH500", 22.1),
+                                         ("dry4000", 9000.0)]):
+        sample = Sample(f"NZSP-{k}", state, 1.7, 8.5)
+        run_id = store.create_run("impedance", sample=sample)
+        z = noisy_spectrum(paper_cell_parameters(r_area, area_cm2=sample.area_cm2), f, 0.003, k)
+        for i, (fi, zi) in enumerate(zip(f, z, strict=True)):
+            store.add_point(run_id, "impedance", float(i), {"frequency_hz": fi, "z_real_ohm": zi.real,
+                                                              "z_imag_ohm": zi.imag})
+        store.finish_run(run_id, "completed")
+        ids.append(run_id)
+    dialog = CompareDialog(store, ids)
+    qtbot.addWidget(dialog)
+    chart = dialog.bars
+    lo, hi = chart.plot.viewRange()[1]
+    assert lo <= np.log10(0.1) and hi >= np.log10(9000)
+    assert chart.plot.getAxis("left").labelText == "Interface resistance (Ω cm²)"
+    assert chart.means["EtOH500"] == pytest.approx(23.15, rel=0.03)
+    assert chart.errors["EtOH500"] > 0
+    assert chart.means["dry4000"] == pytest.approx(9000, rel=0.02)
+    anneal = dialog.results[ids[0]]
+    if anneal.resolved:
+        assert chart.means["EtOH500-anneal"] == pytest.approx(anneal.value_ohm_cm2)
+    else:
+        assert chart.bounds["EtOH500-anneal"] == pytest.approx(anneal.upper_bound_ohm_cm2)
+        assert any(label.startswith("EtOH500-anneal: not resolved, < ") for label in chart.labels)
+    dialog.close()
+    store.close()
