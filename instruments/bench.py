@@ -300,7 +300,8 @@ class Bench:
         return None if self.emulation is None else self.emulation.cell
 
     def set_sample_cell(self, sample_key: str, *, surface_state: str, thickness_cm: float,
-                        electrode_diameter_cm: float, fresh: bool = False) -> Any:
+                        electrode_diameter_cm: float, fresh: bool = False,
+                        shorted: str | bool | None = None) -> Any:
         """Make the emulated twins measure the cell of sample ``sample_key``; return it (None: all real).
 
         Each sample key has its own emulated cell, made from the surface state and geometry on first
@@ -311,7 +312,13 @@ class Bench:
         cell when it matches that sample's description. On a bench without an emulated role nothing
         changes and None is returned. Raises ``ValueError`` for a surface state the emulated cell
         does not know or a non-positive length.
+
+        ``shorted`` says the sample is known to have shorted (its record says so, e.g. after a restart):
+        ``"soft"`` or ``True`` (the thin filament a detected short leaves) or ``"hard"`` make its cell
+        shorted (``CellModel.force_short``) if it is not already; None or False change nothing.
         """
+        if shorted not in (None, False, True, "soft", "hard"):
+            raise ValueError(f"shorted must be None, True, 'soft' or 'hard', got {shorted!r}")
         if self.emulation is None:
             return None
         from instruments.emulation.cell import CellModel, find_preset
@@ -352,6 +359,8 @@ class Bench:
                                              electrode_diameter_cm=electrode_diameter_cm)
                 cell = CellModel(state, clock=self.clock, seed=seed, params=params, stage=current.stage,
                                  name=key)
+            if shorted:
+                cell.force_short("soft" if shorted is True else shorted)
             self._cells[key] = cell
             self.emulation.set_cell(cell)
             return cell

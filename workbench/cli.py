@@ -267,6 +267,8 @@ def _run(args) -> int:
     try:
         procedure = protocol.procedure()
         session = Session(bench, store, sample=sample)
+        if session.recorded_short is not None and not args.quiet:
+            print(f"note: {session.recorded_short.text(sample.name)}", file=sys.stderr)
         speed = getattr(bench.clock, "speed", 1.0)
         listeners = []
         echo = None

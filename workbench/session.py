@@ -163,6 +163,8 @@ class Session:
         self._lock = threading.RLock()
         self._sample: Sample | None = None
         self.cell_description: str | None = None
+        #: the short the store records for the sample's cell (``workbench.sample_record``), else None
+        self.recorded_short = None
         self._runner = None
         self._spectrum: Spectrum | None = None
         self._live: _Live | None = None
@@ -197,8 +199,13 @@ class Session:
             raise RunRefused("A run is active: the cell cannot change until it has ended.")
         set_cell = getattr(self.bench, "set_sample_cell", None)
         if callable(set_cell):
+            from workbench.sample_record import recorded_short
+
+            # a sample the store records as shorted is measured shorted (after a restart too)
+            self.recorded_short = None if fresh else recorded_short(self.store, sample)
+            known = {"shorted": self.recorded_short.state} if self.recorded_short else {}
             set_cell(sample.name, surface_state=sample.surface_state, thickness_cm=sample.thickness_cm,
-                     electrode_diameter_cm=sample.electrode_diameter_mm / 10.0, fresh=fresh)
+                     electrode_diameter_cm=sample.electrode_diameter_mm / 10.0, fresh=fresh, **known)
         self._sample = sample
         cell = getattr(self.bench, "cell", None)
         describe = getattr(cell, "describe", None)

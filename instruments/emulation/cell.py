@@ -392,6 +392,23 @@ class CellModel:
         plated.pores_mAh_cm2 = max(0.0, plated.pores_mAh_cm2 - dq)
         plated.voids_mAh_cm2 = max(0.0, plated.voids_mAh_cm2 - dq)
 
+    def force_short(self, state: str = "soft") -> None:
+        """Make this cell shorted now, as a cell that shorted before would be: ``"soft"`` (the thin
+        filament a short detected at once leaves: the current was cut before it thickened) or ``"hard"``.
+        A cell shorted already keeps its filament unless a hard short is asked of a soft one; the short
+        is put on a plating half-cycle of the working electrode, where this model's shorts come."""
+        if state not in ("soft", "hard"):
+            raise ValueError(f"a short is 'soft' or 'hard', got {state!r}")
+        with self._lock:
+            now = self.clock.now()
+            self._advance(now)
+            if self._short == "none":
+                self._nucleate(now)
+                self._short_sign = -1   # as if it nucleated while plating the working electrode
+            if state == "hard" and self._short != "hard":
+                self._short = "hard"
+                self._r_filament = self._r_hard_short
+
     def _nucleate(self, t_event: float) -> None:
         """A filament bridges the pellet: a thin one first, a fraction of the cell's own resistance."""
         self._short, self._short_time = "soft", t_event
