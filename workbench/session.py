@@ -388,12 +388,10 @@ class Session:
             self._analysis = analysis
         if spectrum.run_id is not None:
             fit = analysis.fit
-            notes = ""
-            if analysis.r_interface_ohm_cm2 is not None:
-                notes = f"r_interface_ohm_cm2={analysis.r_interface_ohm_cm2:.6g}"
             interface = analysis.interface
             self.store.add_fit(spectrum.run_id, str(fit.circuit), fit.values, errors=fit.stderr,
-                               chi_square=fit.chi_square, notes=interface.text() if interface else notes,
+                               chi_square=fit.chi_square,
+                               notes=interface.text() if interface else analysis.interface_note,
                                result=interface.to_dict() if interface else None)
         self.events.analysis_changed.emit(analysis)
         return analysis

@@ -109,3 +109,16 @@ def test_forty_points_at_one_frequency_and_a_sign_flipped_spectrum():
     assert not flipped.success and "sign convention looks flipped" in flipped.message
     paper = noisy_spectrum(paper_cell_parameters(24.2), FREQ, 0.002, 3)
     assert not fit_circuit(PAPER_CIRCUIT, FREQ, np.conj(paper)).success
+
+
+@SETTINGS
+@given(st.sampled_from(list(TRUE)), st.floats(min_value=-1e3, max_value=10.0, allow_nan=False))
+def test_a_fixed_value_no_element_can_have_is_refused_naming_it(name, value):
+    exponent = name.endswith("_1")
+    impossible = not (0 < value <= 1) if exponent else value <= 0
+    if impossible:
+        with pytest.raises(ValueError, match=f"fixed value of {name} is"):
+            fit_circuit(ONE_ARC, FREQ, Z, fixed={name: value})
+    else:
+        fit = fit_circuit(ONE_ARC, FREQ, Z, fixed={name: value})
+        assert fit.values[name] == value

@@ -73,10 +73,12 @@ def test_fixed_names_take_values_from_initial():
     true = paper_cell_parameters(300.0)
     z = noisy_spectrum(true, FREQ, noise=0.002, rng=3)
     start = {k: v * 1.3 for k, v in true.items()}
-    fit = fit_circuit(PAPER_CIRCUIT, FREQ, z, initial=start, fixed=["CPE1_1"])
-    assert fit.values["CPE1_1"] == start["CPE1_1"]
+    fit = fit_circuit(PAPER_CIRCUIT, FREQ, z, initial=start, fixed=["R1"])
+    assert fit.values["R1"] == start["R1"]
     with pytest.raises(ValueError):
         fit_circuit(PAPER_CIRCUIT, FREQ, z, fixed=["CPE1_1"])
+    with pytest.raises(ValueError, match="a CPE exponent lies in"):  # 0.9 x 1.3: no exponent can be that
+        fit_circuit(PAPER_CIRCUIT, FREQ, z, initial=start, fixed=["CPE1_1"])
 
 
 def test_bounds_are_respected():

@@ -244,6 +244,19 @@ def _finite(value, name: str, what: str) -> float:
     return v
 
 
+def _check_in_range(circuit: Circuit, values: dict[int, float], what: str) -> None:
+    """A value no element can have (a negative resistance, a CPE exponent outside (0, 1], a zero
+    capacitance or CPE coefficient) is refused naming the parameter."""
+    for i, v in values.items():
+        name = circuit.parameter_names[i]
+        if circuit.parameter_kinds[i] == EXPONENT:
+            if not 0 < v <= 1:
+                raise ValueError(f"{what} value of {name} is {v:g}: a CPE exponent lies in (0, 1]")
+        elif v <= 0:
+            unit = circuit.parameter_units[i]
+            raise ValueError(f"{what} value of {name} is {v:g} {unit}: it must be positive")
+
+
 def input_warnings(circuit: Circuit, frequency_hz: np.ndarray, z: np.ndarray, n_free: int) -> list[str]:
     """What makes a fit of these data untrustworthy before it starts: fewer distinct frequencies than
     free parameters, or an imaginary part on the inductive side where the circuit is capacitive."""
@@ -312,6 +325,7 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
         if missing:
             raise ValueError(f"fixed parameters {missing} need a value: pass fixed as a dict or give initial")
         fixed_map = {i: given[i] for i in idx}
+    _check_in_range(circuit, fixed_map, "fixed")
     free = np.array([i for i in range(circuit.n_params) if i not in fixed_map], dtype=int)
     n_obs = 2 * z.size
     if n_obs <= free.size:

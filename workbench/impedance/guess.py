@@ -265,9 +265,9 @@ def structured_starts(circuit: Circuit, grid: FrequencyGrid, z: np.ndarray, w_re
         norm = np.sqrt(np.sum(v * v, axis=-1, keepdims=True))
         return v / np.where(norm > 0, norm, 1.0)
 
-    lin = np.array([stack(t.basis) for t in free_linear]).reshape(len(free_linear), -1)
     fam_cols = [stack(f.bases) for f in fams]
     y = np.concatenate([target.real * w_re, target.imag * w_im])
+    lin = np.array([stack(t.basis) for t in free_linear]).reshape(len(free_linear), y.size)
     project = _projector(lin)
     if len(fams) == 0:
         combos = [()]

@@ -41,7 +41,7 @@ N_STARTS = 3
 #: relative cost decrease at which a refinement stops: ~3e-6 noise variances for 130 points
 COST_TOL = 1e-8
 #: a profile bound is where sqrt(chi-square rise / noise variance) is within this of sqrt(level)
-ROOT_TOL = 0.05
+ROOT_TOL = 0.1
 
 R0, L0, R1, C1, N1, R2, C2, N2 = range(8)
 NAMES = ("R0", "L0", "R1", "C1", "n1", "R2", "C2", "n2")
@@ -399,7 +399,7 @@ class TwoArcFit:
         best = self.refine(starts[0]())
         if self.on_bound(best):
             for start in starts[1:]:
-                sol = self.refine(start())
+                sol = self.refine(start(), max_iter=40)
                 if sol.chi2 < best.chi2:
                     best = sol
         return best
