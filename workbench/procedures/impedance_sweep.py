@@ -115,6 +115,9 @@ class ImpedanceSweepParameters:
             number("amplitude_v", self.amplitude_v, strictly_positive=True, maximum=3.0, unit="V rms"),
         )
         setfield(self, "dc_bias_v", number("dc_bias_v", self.dc_bias_v, minimum=-40, maximum=40, unit="V"))
+        if self.sub_ranges is None or isinstance(self.sub_ranges, str | bytes) or not hasattr(self.sub_ranges,
+                                                                                              "__iter__"):
+            raise ParameterError("sub_ranges", "must list at least one sub-range ([[...sub_ranges]] tables).")
         ranges = tuple(self.sub_ranges)
         if not ranges or not all(isinstance(r, SubRange) for r in ranges):
             raise ParameterError("sub_ranges", "must list at least one sub-range ([[...sub_ranges]] tables).")
