@@ -8,6 +8,8 @@
     python -m workbench runs [--store FILE] [--json]
     python -m workbench export RUN_ID [--store FILE] [--format csv|z] [-o PATH]
     python -m workbench analyse RUN_ID|FILE [--store FILE] [--area-cm2 A] [--json]
+    python -m workbench import FILE... --sample NAME --surface STATE [--temperature C] [--thickness-mm MM]
+                                       [--electrode-diameter-mm MM] [--store FILE] [--json]
 
 ``run`` shows a progress bar with the time left on stderr; ``--json`` prints a summary on stdout at
 the end (run id, status, reason, the critical current density where there is one);
@@ -21,6 +23,12 @@ with the surface state measured. ``--cell`` is refused on a bench without an emu
 ``--store FILE`` names the workspace; by default it is ``nzsp-workbench/workspace.sqlite`` in the user's
 data folder: ``~/.local/share`` (or ``$XDG_DATA_HOME``) on Linux, ``%LOCALAPPDATA%`` on Windows,
 ``~/Library/Application Support`` on macOS -- the same file the window uses.
+
+``import`` stores each file (an impedance spectrum or a cycling run, in any format ``workbench.formats``
+reads) as a run marked "imported" with its source file and the sample named; a file of several sweeps
+becomes one run per sweep. A file imported before (same content) is skipped and the runs it is in are
+named; a file that cannot be read is reported with the reason and the others are imported. It exits 0
+when every file was imported or already there, 2 when a file could not be read (the rest imported).
 
 Exit codes: 0 the run completed (or ended in the short it was looking for), 1 it was aborted or
 failed, 2 bad input (nothing started), 3 the bench could not be opened, 4 the cycler did not confirm
@@ -112,13 +120,27 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--area-cm2", type=float, default=None,
                          help="electrode area of a file's cell, cm2 (default: the file's own, if it has one)")
     analyse.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
+    imp = sub.add_parser("import", help="import impedance or cycling files into the store as runs")
+    imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="files to import (.mpr, .mpt, .DTA, .z, "
+                     ".par, .csv, .txt, ...)")
+    imp.add_argument("--sample", required=True, help="the sample the files were measured on (its name)")
+    imp.add_argument("--surface", required=True, help="its surface state (as sintered, EtOH500, dry4000-anneal, ...)")
+    imp.add_argument("--temperature", type=float, default=None, metavar="C",
+                     help="temperature of the measurement in degrees C (for Arrhenius plots of a series)")
+    imp.add_argument("--thickness-mm", type=float, default=None, help="pellet thickness (default: the paper's, 1.70)")
+    imp.add_argument("--electrode-diameter-mm", type=float, default=None,
+                     help="Na electrode diameter, which gives the area (default: the paper's, 8.5)")
+    imp.add_argument("--store", type=Path, default=None, help=STORE_HELP)
+    imp.add_argument("--json", action="store_true", help="print the outcome of each file as JSON on stdout")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "plan": _plan, "runs": _runs, "export": _export, "analyse": _analyse}[args.command](args)
+        return {"run": _run, "plan": _plan, "runs": _runs, "export": _export, "analyse": _analyse,
+                "import": _import}[args.command](args)
     except CliError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # one line, whatever the cause
         return exc.code
@@ -394,6 +416,7 @@ def _runs(args) -> int:
                         "surface_state": r.surface_state,
                         "abort_reason": r.abort_reason,
                         "result": r.result,
+                        "source_path": r.source_path,
                     }
                     for r in records
                 ]
@@ -410,6 +433,8 @@ def _runs(args) -> int:
         result = ""
         if r.result.get("critical_current_density_mA_cm2") is not None:
             result = f"CCD {r.result['critical_current_density_mA_cm2']:g} mA/cm2"
+        elif r.status == "imported":
+            result = f"{r.result.get('n_points', '?')} points from {r.result.get('source_file', r.source_path)}"[:60]
         elif r.abort_reason:
             result = r.abort_reason[:60]
         print(
@@ -472,3 +497,42 @@ def _analyse(args) -> int:
     else:
         print(f"{head}: interface resistance {result.text()}{kept}")
     return EXIT_OK
+
+
+def _import(args) -> int:
+    import math
+
+    from workbench.cell import Sample, SampleError
+    from workbench.importing import import_files
+    from workbench.store import StoreError
+
+    if args.temperature is not None and not (math.isfinite(args.temperature) and -273.15 < args.temperature < 2000):
+        raise CliError(f"--temperature: expected degrees C above -273.15, got {args.temperature:g}. "
+                       "Nothing was imported.")
+    paper = Sample.paper()
+    thickness = paper.thickness_mm if args.thickness_mm is None else args.thickness_mm
+    diameter = paper.electrode_diameter_mm if args.electrode_diameter_mm is None else args.electrode_diameter_mm
+    try:
+        sample = Sample(args.sample, args.surface, thickness, diameter)
+    except SampleError as exc:
+        option = {"name": "--sample", "surface_state": "--surface", "thickness_mm": "--thickness-mm",
+                  "electrode_diameter_mm": "--electrode-diameter-mm"}.get(exc.field, exc.field)
+        raise CliError(f"{option}: {exc.message} Nothing was imported.") from None
+    store = _open_store(args.store, write=True)
+    geometry = (f"sample {sample.name} ({sample.surface_state}), area {sample.area_cm2:.4g} cm2 from a "
+                f"{sample.electrode_diameter_mm:g} mm electrode"
+                + (" (the paper's; --electrode-diameter-mm to change)" if args.electrode_diameter_mm is None else ""))
+    if not args.json:
+        print(geometry, file=sys.stderr)
+    try:
+        outcomes = import_files(store, args.files, sample, temperature_c=args.temperature)
+    except StoreError as exc:
+        raise CliError(f"cannot record the import: {exc}") from None
+    if args.json:
+        print(json.dumps([{"file": str(o.path), "ok": o.ok, "kind": o.kind, "format": o.format,
+                           "run_ids": o.run_ids, "duplicate_of": o.duplicate_of, "error": o.error,
+                           "warnings": o.warnings} for o in outcomes]))
+    else:
+        for outcome in outcomes:
+            print(outcome.text(), file=sys.stdout if outcome.ok else sys.stderr)
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_BAD_INPUT

@@ -396,6 +396,16 @@ class Session:
         self.events.analysis_changed.emit(analysis)
         return analysis
 
+    # --- users' files --------------------------------------------------------------------------------
+    def import_files(self, paths, sample: Sample | None = None, *, temperature_c: float | None = None,
+                     progress=None, cancelled=None):
+        """Import impedance or cycling files into the store as runs marked imported, measured on ``sample``
+        (by default the session's); see ``workbench.importing``. Returns one outcome per file."""
+        from workbench.importing import import_files
+
+        return import_files(self.store, paths, sample or self._sample, temperature_c=temperature_c,
+                            progress=progress, cancelled=cancelled)
+
     # --- before a run ------------------------------------------------------------------------------
     def preview(self, procedure, sample: Sample | None = None):
         """``(procedure, plan)`` as a run on this bench would follow them: sweeps fitted to the analyser's

@@ -116,6 +116,10 @@ class RunRecord:
     plan: dict[str, Any]
     result: dict[str, Any]
     abort_reason: str | None
+    # runs imported from a user's file (status 'imported'): the file, its content's SHA-256, its format
+    source_path: str | None = None
+    source_sha256: str | None = None
+    source_format: str | None = None
 
 
 class Store:
@@ -287,6 +291,65 @@ class Store:
             self._db.execute("INSERT INTO run_owners VALUES (?,?,?)", (run_id, socket.gethostname(), os.getpid()))
             self._next_seq[run_id] = 0
             return run_id
+
+    def add_imported_run(
+        self,
+        kind: str,
+        *,
+        sample: Any,
+        source_path: str | Path,
+        source_sha256: str,
+        source_format: str,
+        points: list[tuple[str, float, dict[str, float]]],
+        parameters: Any = None,
+        result: Any = None,
+        temperature_c: float | None = None,
+        software_version: str | None = None,
+    ) -> int:
+        """Store a run read from a user's file, all at once (status ``imported``): the run and its points
+        are committed in one transaction, or nothing is. Returns the run's id."""
+        s = sample
+        now = _now_iso()
+        row = (
+            kind, "imported", now, now, getattr(s, "name", None), getattr(s, "surface_state", None),
+            getattr(s, "thickness_mm", None), getattr(s, "electrode_diameter_mm", None), getattr(s, "area_cm2", None),
+            getattr(s, "notes", None), temperature_c, _dumps({"source": "imported from a file"}), software_version,
+            _dumps(parameters or {}), _dumps({}), _dumps(result or {}), str(source_path), source_sha256,
+            source_format,
+        )
+        with self._writing():
+            self._db.execute("BEGIN")
+            try:
+                cur = self._db.execute(
+                    "INSERT INTO runs (kind, status, started_at, finished_at, sample_name, surface_state, "
+                    "thickness_mm, electrode_diameter_mm, area_cm2, sample_notes, temperature_c, instruments, "
+                    "software_version, parameters, plan, result, source_path, source_sha256, source_format) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    row,
+                )
+                run_id = int(cur.lastrowid)
+                rows = []
+                for seq, (point_kind, time_s, values) in enumerate(points):
+                    if point_kind not in POINT_FIELDS:
+                        raise StoreError(f"unknown point kind {point_kind!r}; expected one of {sorted(POINT_FIELDS)}")
+                    rows.append((run_id, seq, point_kind, float(time_s), *[values.get(c) for c in POINT_COLUMNS]))
+                self._db.executemany(
+                    f"INSERT INTO points (run_id, seq, kind, time_s, {', '.join(POINT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * (4 + len(POINT_COLUMNS)))})",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._next_seq[run_id] = len(points)
+            return run_id
+
+    def imported_runs(self, source_sha256: str) -> list[int]:
+        """Ids of the runs imported from a file with this content (SHA-256), oldest first."""
+        rows = self._query("SELECT id FROM runs WHERE source_sha256=? AND status='imported' ORDER BY id",
+                           (source_sha256,))
+        return [int(r[0]) for r in rows]
 
     def add_point(self, run_id: int, kind: str, time_s: float, values: dict[str, float]) -> int:
         """Commit one point; return its sequence number within the run (0, 1, 2, ...)."""

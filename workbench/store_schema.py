@@ -130,6 +130,10 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "fits: the interface resistance kept with a fitted run (value, uncertainty, method, arcs) as JSON",
               "ALTER TABLE fits ADD COLUMN result_json TEXT"),
+    Migration(3, "runs: the source file, its SHA-256 and its format, for runs imported from users' files",
+              "ALTER TABLE runs ADD COLUMN source_path TEXT; ALTER TABLE runs ADD COLUMN source_sha256 TEXT; "
+              "ALTER TABLE runs ADD COLUMN source_format TEXT; "
+              "CREATE INDEX IF NOT EXISTS runs_source_sha256 ON runs(source_sha256)"),
 )
 
 

@@ -59,8 +59,8 @@ def test_an_older_store_is_migrated_in_one_transaction_after_a_backup(tmp_path, 
         run_id = fill(store)
     step = Migration(
         SCHEMA_VERSION + 1,
-        "runs: source file of imported runs; a table of notes",
-        "ALTER TABLE runs ADD COLUMN source_path TEXT; "
+        "runs: a test column; a table of notes",
+        "ALTER TABLE runs ADD COLUMN test_note TEXT; "
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, text TEXT NOT NULL)",
     )
     monkeypatch.setattr(store_schema, "MIGRATIONS", (*MIGRATIONS, step))
@@ -69,7 +69,7 @@ def test_an_older_store_is_migrated_in_one_transaction_after_a_backup(tmp_path, 
         assert store.run(run_id).status == "completed"
         assert len(store.points(run_id, "impedance")["seq"]) == 5
         backup = store.backup_path
-    assert "source_path" in schema_of(path)["runs"] and "notes" in schema_of(path)
+    assert "test_note" in schema_of(path)["runs"] and "notes" in schema_of(path)
     assert backup.exists() and backup.parent == path.parent and f".v{SCHEMA_VERSION}-backup-" in backup.name
     old = sqlite3.connect(backup)
     assert old.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)

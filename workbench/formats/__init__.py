@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from . import autolab, biologic, eclab_mpr, gamry, plain_csv, versastudio, zview
-from ._common import FormatError, decode, open_last_line, spectrum_frame, split_lines, to_frame
+from ._common import FormatError, WrongKind, decode, open_last_line, spectrum_frame, split_lines, to_frame
 
-__all__ = ["FORMATS", "FormatError", "detect_format", "read_spectrum", "spectrum_from_bytes", "write_csv",
-           "write_zview"]
+__all__ = ["FORMATS", "FormatError", "WrongKind", "detect_format", "read_measurement", "read_spectrum",
+           "spectrum_from_bytes", "write_csv", "write_zview"]
 
 FORMATS = {"biologic": biologic, "gamry": gamry, "zview": zview, "autolab": autolab, "versastudio": versastudio,
            "csv": plain_csv}
@@ -50,9 +50,9 @@ def detect_format(lines: list[str], path: str | Path) -> str:
     if by_extension:
         return by_extension
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    raise FormatError(path, None if first is None else first + 1,
-                      "unrecognised impedance file: expected an EC-Lab, Gamry, ZPlot/ZView, Autolab, "
-                      "VersaStudio or CSV layout" + ("" if first is not None else " (the file is empty)"))
+    raise WrongKind(path, None if first is None else first + 1,
+                    "unrecognised impedance file: expected an EC-Lab, Gamry, ZPlot/ZView, Autolab, "
+                    "VersaStudio or CSV layout" + ("" if first is not None else " (the file is empty)"))
 
 
 def read_spectrum(path: str | Path, *, format: str | None = None, columns: dict | None = None,
@@ -98,9 +98,9 @@ def _mpr_spectrum(data: bytes, path: Path) -> pd.DataFrame:
     names = ("freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm")
     missing = [n for n in names if n not in mpr.columns]
     if missing:
-        raise FormatError(path, None, f"expected impedance columns {list(names)} in this {mpr.technique or 'EC-Lab'} "
-                                      f"file, found {list(mpr.columns)}: is it a cycling file? (read_cycling reads "
-                                      "those)")
+        raise WrongKind(path, None, f"expected impedance columns {list(names)} in this {mpr.technique or 'EC-Lab'} "
+                                    f"file, found {list(mpr.columns)[:8]}: is it a cycling file? (read_cycling "
+                                    "reads those)")
     values = np.column_stack([mpr.columns[names[0]], mpr.columns[names[1]], -mpr.columns[names[2]]])
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if len(bad):
@@ -122,6 +122,40 @@ def _mpr_spectrum(data: bytes, path: Path) -> pd.DataFrame:
     attrs["imag_sign"], attrs["imag_sign_source"] = -1, "format"
     return spectrum_frame(values, ~rest, rest, groups, format_name="biologic-mpr", path=path, attrs=attrs,
                           warnings=list(mpr.warnings))
+
+
+def read_measurement(path: str | Path, data: bytes | None = None) -> tuple[str, pd.DataFrame]:
+    """Read a file that holds either an impedance spectrum or cycling data: ``('impedance', frame)``
+    from :func:`read_spectrum` or ``('cycling', frame)`` from :func:`~workbench.formats.cycling.read_cycling`.
+
+    When neither reads it, the FormatError raised is the one of the kind the file looks like (a
+    damaged cycling file gets the cycling reader's message), or one line saying it is neither.
+    """
+    from .cycling import CYCLERS, cycling_from_bytes
+
+    path = Path(path)
+    data = path.read_bytes() if data is None else data
+    head = split_lines(decode(data[:65536]))
+    if not eclab_mpr.sniff(data) and not any(FORMATS[n].sniff(head) for n in _SNIFF_ORDER) and \
+            any(cycler.sniff(head) for cycler in CYCLERS.values()):
+        try:  # a cycler's export by its content: no need to try it as a spectrum first
+            return "cycling", cycling_from_bytes(data, path)
+        except WrongKind:
+            pass
+    try:
+        return "impedance", spectrum_from_bytes(data, path)
+    except FormatError as impedance_error:
+        try:
+            return "cycling", cycling_from_bytes(data, path)
+        except FormatError as cycling_error:
+            if isinstance(impedance_error, WrongKind) and not isinstance(cycling_error, WrongKind):
+                raise cycling_error from None
+            if isinstance(impedance_error, WrongKind):
+                first = next((i + 1 for i, line in enumerate(split_lines(decode(data[:65536]))) if line.strip()), None)
+                raise FormatError(path, first, "unrecognised file: expected an impedance spectrum (EC-Lab, Gamry, "
+                                               "ZPlot/ZView, Autolab, VersaStudio, CSV) or cycling data (EC-Lab, "
+                                               "Maccor, Neware, Arbin)") from None
+            raise impedance_error from None
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:

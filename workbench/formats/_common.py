@@ -43,6 +43,11 @@ class FormatError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class WrongKind(FormatError):
+    """The file is not of the kind asked for: a cycling file given to the impedance readers, or the
+    reverse, or a file of no known layout. :func:`workbench.formats.read_measurement` then tries the other."""
+
+
 def decode(data: bytes) -> str:
     """Decode instrument text: UTF-8 (with or without BOM), else Latin-1 (EC-Lab, Gamry on Windows)."""
     try:
@@ -272,9 +277,9 @@ def to_frame(table: RawTable, path: str | Path, *, columns: dict | None = None,
     roles = _resolve_override(table, columns, path) if columns is not None else dict(table.roles)
     missing = [ROLE_LABELS[r] for r in STANDARD_COLUMNS if r not in roles]
     if missing:
-        raise FormatError(path, table.header_line,
-                          f"expected columns for frequency, Z' and Z''; no column found for {', '.join(missing)}"
-                          f" among {[n.strip() for n in table.names]}")
+        raise WrongKind(path, table.header_line,
+                        f"expected columns for frequency, Z' and Z''; no column found for {', '.join(missing)}"
+                        f" among {[n.strip() for n in table.names]}")
     order = [roles[r] for r in STANDARD_COLUMNS]
     warnings = drop_cut_rows(table, path, set(order) | set(table.int_columns.values()))
     if not table.rows:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._common import FormatError, RawTable, role_of, to_float_or_none
+from ._common import FormatError, RawTable, WrongKind, role_of, to_float_or_none
 
 MAGIC = "EC-Lab ASCII FILE"
 _HEADER_COUNT = re.compile(r"^\s*Nb header lines\s*:\s*([0-9]{1,6})\s*$")
@@ -105,7 +105,9 @@ def read(lines: list[str], path: str | Path) -> RawTable:
             if role == "z_imag_ohm":
                 sign = -1 if negated else 1
     if len(roles) < 3:
-        raise FormatError(path, table.header_line,
+        stripped = [n.strip() for n in table.names]
+        kind = WrongKind if "time/s" in stripped and "freq/Hz" not in stripped else FormatError
+        raise kind(path, table.header_line,
                           "expected the column header (freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm), "
                           f"found {lines[table.header_line - 1].strip()[:60]!r}")
     table.roles, table.imag_sign, table.imag_sign_source = roles, sign, "name"

@@ -19,6 +19,7 @@ from pathlib import Path
 from ._common import FormatError, RawTable, match_roles, parse_number, to_float_or_none
 
 SEPARATORS = ("\t", ";", ",", None)  # None: runs of whitespace
+HEADER_SEARCH_LINES = 500  # a header row is looked for in the first lines only
 _KEY_VALUE = re.compile(r"^\s*([^=:]{1,60}?)\s*[=:]\s*(.+?)\s*$")
 _CHI_DATE = re.compile(r"^[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s+\d{4}\s+\d{1,2}:\d{2}:\d{2}$")
 
@@ -79,7 +80,7 @@ def header_metadata(preamble: list[str]) -> dict:
 
 def parse_table(lines: list[str], path: str | Path, format_name: str = "csv") -> RawTable:
     """Find the header row (or a headerless numeric table) and collect the data rows after it."""
-    found = find_header(lines)
+    found = find_header(lines[:HEADER_SEARCH_LINES])
     if found is not None:
         start, separator, names = found
         first_data = start + 1

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import eclab_mpr
-from .._common import FormatError, decode, open_last_line, split_lines
+from .._common import FormatError, WrongKind, decode, open_last_line, split_lines
 from . import _table, arbin, eclab, maccor, neware
 
 __all__ = ["CYCLERS", "detect_cycler", "cycling_from_bytes", "read_cycling"]
@@ -41,9 +41,9 @@ def detect_cycler(lines: list[str], path: str | Path) -> str:
     if by_extension:
         return by_extension
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    raise FormatError(path, None if first is None else first + 1,
-                      "unrecognised cycling file: expected an EC-Lab, Maccor, Neware or Arbin export"
-                      + ("" if first is not None else " (the file is empty)"))
+    raise WrongKind(path, None if first is None else first + 1,
+                    "unrecognised cycling file: expected an EC-Lab, Maccor, Neware or Arbin export"
+                    + ("" if first is not None else " (the file is empty)"))
 
 
 def read_cycling(path: str | Path, *, format: str | None = None) -> pd.DataFrame:

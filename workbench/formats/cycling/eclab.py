@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import biologic, eclab_mpr
-from .._common import FormatError
+from .._common import FormatError, WrongKind
 from . import _table
 from ._table import Column, CyclingTable
 
@@ -48,8 +48,8 @@ def read(lines: list[str], path: str | Path) -> CyclingTable:
     raw = biologic.read_table(lines, path)
     names = [n.strip() for n in raw.names]
     if "freq/Hz" in names:
-        raise FormatError(path, raw.header_line, "this EC-Lab file holds impedance spectra, not cycling data "
-                                                 "(read_spectrum reads it)")
+        raise WrongKind(path, raw.header_line, "this EC-Lab file holds impedance spectra, not cycling data "
+                                               "(read_spectrum reads it)")
     if "time/s" not in names:
         raise FormatError(path, raw.header_line, "expected the column header (mode, ..., time/s, Ewe/V, I/mA, ...), "
                                                  f"found {lines[raw.header_line - 1].strip()[:60]!r}")
@@ -98,8 +98,8 @@ def read_binary(data: bytes, path: str | Path):
     mpr = eclab_mpr.read_mpr(data, path)
     columns = mpr.columns
     if "freq/Hz" in columns:
-        raise FormatError(path, None, f"this {mpr.technique or 'EC-Lab'} file holds impedance spectra, not cycling "
-                                      "data (read_spectrum reads it)")
+        raise WrongKind(path, None, f"this {mpr.technique or 'EC-Lab'} file holds impedance spectra, not cycling "
+                                    "data (read_spectrum reads it)")
     voltage = next((n for n in _VOLTAGE if n in columns), None)
     if "time/s" not in columns or voltage is None:
         raise FormatError(path, None, f"expected time/s and a voltage column ({', '.join(_VOLTAGE)}), found "
