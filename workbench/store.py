@@ -582,7 +582,7 @@ class Store:
             options["amplitude_v"] = amplitude_v
         if record.area_cm2:
             options["area_cm2"] = record.area_cm2
-        frame = pd.DataFrame({k: data[k] for k in ("frequency_hz", "z_real_ohm", "z_imag_ohm")})
+        frame = pd.DataFrame({k: data[k] for k in ("frequency_hz", "z_real_ohm", "z_imag_ohm", "time_s")})
         return Path(write_zview(frame, path, **options))
 
     def close(self) -> None:

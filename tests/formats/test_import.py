@@ -225,3 +225,29 @@ def test_cli_bad_options_are_one_line_and_import_nothing(tmp_path, options, expe
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(expected), done.stderr
     assert not store.exists() or Store(store).runs() == []
+
+
+def test_a_mixed_run_export_reads_back_identical_as_spectrum_and_as_cycling(store, tmp_path):
+    """A run with impedance and cycling points (a CCD test with sweeps) exported as CSV: read_spectrum gives
+    its impedance points and read_cycling its cycling points, identical; the .z keeps the times."""
+    run_id = store.create_run("ccd", sample=SAMPLE)
+    z = 12 + 850 / (1 + 2j * np.pi * np.array([1e5, 1e3, 10.0]) * 850 * 2e-8)
+    points = [("impedance", 1.0 + k, {"frequency_hz": f, "z_real_ohm": v.real, "z_imag_ohm": v.imag})
+              for k, (f, v) in enumerate(zip([1e5, 1e3, 10.0], z, strict=True))]
+    points += [("cycling", 10.0 + k / 3, {"voltage_v": 0.01 * (-1) ** k, "current_a": -2.5e-4 * (-1) ** k,
+                                          "current_density_mA_cm2": -0.44 * (-1) ** k, "half_cycle": k, "step": 2})
+               for k in range(4)]
+    store.add_points(run_id, points)
+    store.finish_run(run_id, "completed")
+    path = store.export_csv(run_id, tmp_path / "ccd.csv")
+    spectrum = read_spectrum(path)
+    np.testing.assert_array_equal(spectrum["frequency_hz"], [1e5, 1e3, 10.0])
+    np.testing.assert_array_equal(spectrum["z_real_ohm"] + 1j * spectrum["z_imag_ohm"], z)
+    cycling = read_cycling(path)
+    assert cycling.attrs["format"] == "workbench"
+    stored = store.points(run_id, "cycling")
+    for column in ("time_s", "voltage_v", "current_a", "half_cycle", "step"):
+        np.testing.assert_array_equal(cycling[column], stored[column])
+    zfile = store.export_zview(run_id, tmp_path / "ccd.z").read_text().splitlines()
+    rows = zfile[zfile.index("End Comments") + 1:]
+    assert [float(row.split("\t")[3]) for row in rows] == [1.0, 2.0, 3.0]

@@ -114,7 +114,7 @@ def _mpr_spectrum(data: bytes, path: Path) -> pd.DataFrame:
         groups["loop"] = loops
     if "cycle number" in mpr.columns:
         cycle = mpr.columns["cycle number"]
-        if not (np.isfinite(cycle).all() and (cycle == np.round(cycle)).all()):
+        if not (np.isfinite(cycle).all() and (cycle == np.round(cycle)).all() and (np.abs(cycle) <= 2**53).all()):
             raise FormatError(path, None, "expected whole cycle numbers in the 'cycle number' column")
         groups["cycle"] = cycle.astype(np.int64)
     attrs = dict(mpr.meta)

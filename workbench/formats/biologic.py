@@ -32,9 +32,10 @@ def sniff(lines: list[str]) -> bool:
     return first == MAGIC or ("freq/Hz" in first and "Re(Z)/Ohm" in first)
 
 
-def _split(line: str) -> list[str]:
+def _split(line: str, *, row: bool = False) -> list[str]:
+    """Tab-separated cells; trailing empty cells are dropped from a header, kept in a data row."""
     cells = line.split("\t")
-    while cells and not cells[-1].strip():
+    while not row and cells and not cells[-1].strip():
         cells.pop()
     return cells
 
@@ -86,7 +87,7 @@ def read_table(lines: list[str], path: str | Path) -> RawTable:
     rows, numbers = [], []
     for index in range(header_index + 1, len(lines)):
         if lines[index].strip():
-            rows.append(_split(lines[index]))
+            rows.append(_split(lines[index], row=True))
             numbers.append(index + 1)
     table = RawTable(format_name="biologic", names=names, rows=rows, line_numbers=numbers,
                      header_line=header_index + 1, decimal_comma=True, meta=meta)

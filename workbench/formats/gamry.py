@@ -22,9 +22,10 @@ def sniff(lines: list[str]) -> bool:
     return bool(lines) and lines[0].strip() == MAGIC
 
 
-def _cells(line: str) -> list[str]:
+def _cells(line: str, *, row: bool = False) -> list[str]:
+    """Cells after the leading tab; trailing empty cells are dropped from a header, kept in a data row."""
     cells = line.split("\t")[1:]
-    while cells and not cells[-1].strip():
+    while not row and cells and not cells[-1].strip():
         cells.pop()
     return cells
 
@@ -64,7 +65,7 @@ def read(lines: list[str], path: str | Path) -> RawTable:
     for index in range(first, len(lines)):
         if not lines[index].startswith("\t"):
             break
-        rows.append(_cells(lines[index]))
+        rows.append(_cells(lines[index], row=True))
         numbers.append(index + 1)
     return RawTable(format_name="gamry", names=names, rows=rows, line_numbers=numbers,
                     header_line=start + 2, roles=roles, imag_sign=1, imag_sign_source="format",

@@ -7,7 +7,9 @@ from the data (capacitive spectra have mostly negative Z''). Lines before the he
 ``key = value`` or ``key: value`` are kept as metadata. This also reads the CH Instruments
 "A.C. Impedance" text export (a dated preamble, then ``Freq/Hz, Z'/ohm, Z"/ohm, ...``) and the
 PARSTAT tab-separated export (``Frequency (Hz)``, ``Zre (ohms)``, ``Zim (ohms)``), whose DC rows
-have frequency and impedance all zero and are skipped. Layouts checked against CH Instruments
+have frequency and impedance all zero and are skipped, and the workbench's own CSV export of a run
+(``# run N: ...``, then ``seq,kind,time_s,frequency_hz,...``): a ``kind`` column keeps only the
+``impedance`` rows. Layouts checked against CH Instruments
 660E and PARSTAT exports published with the impedance.py project.
 """
 
@@ -24,9 +26,11 @@ _KEY_VALUE = re.compile(r"^\s*([^=:]{1,60}?)\s*[=:]\s*(.+?)\s*$")
 _CHI_DATE = re.compile(r"^[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s+\d{4}\s+\d{1,2}:\d{2}:\d{2}$")
 
 
-def split(line: str, separator: str | None) -> list[str]:
+def split(line: str, separator: str | None, *, row: bool = False) -> list[str]:
+    """Cells of a line; trailing empty cells are dropped from a header, kept in a data row (an empty last
+    value is not a row cut short)."""
     cells = line.split() if separator is None else line.split(separator)
-    while cells and not cells[-1].strip():
+    while not row and cells and not cells[-1].strip():
         cells.pop()
     return cells
 
@@ -115,8 +119,13 @@ def parse_table(lines: list[str], path: str | Path, format_name: str = "csv") ->
         line = lines[index]
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        rows.append(split(line, separator))
+        rows.append(split(line, separator, row=True))
         numbers.append(index + 1)
+    stripped_names = [n.strip().strip('"').lower() for n in names]
+    if "kind" in stripped_names:  # the workbench's export of a run with several kinds of points
+        kind = stripped_names.index("kind")
+        chosen = [k for k, cells in enumerate(rows) if kind < len(cells) and cells[kind].strip() == "impedance"]
+        rows, numbers = [rows[k] for k in chosen], [numbers[k] for k in chosen]
     if meta.get("instrument", "").upper().startswith("CHI"):
         format_name = "chi"
     stripped = [n.strip().strip('"').lower() for n in names]

@@ -42,8 +42,6 @@ def _split(line: str) -> tuple[list[str], bool]:
         cells, comma = line.split(","), False
     else:
         cells, comma = line.split(), True
-    while cells and not cells[-1].strip():
-        cells.pop()
     return cells, comma
 
 
@@ -106,7 +104,8 @@ def write(df: pd.DataFrame, path: str | Path, *, amplitude_v: float = 0.0, area_
           comment: str = "", when: _dt.datetime | None = None) -> Path:
     """Write a spectrum as a ZPlot 2 ``.z`` file that ZView (and :func:`read`) open.
 
-    ``amplitude_v`` fills the Ampl column; ``area_cm2`` the cell information; ``comment`` (one or
+    ``amplitude_v`` fills the Ampl column; a ``time_s`` column of ``df``, if there is one, the Time(Sec)
+    column (else 0); ``area_cm2`` the cell information; ``comment`` (one or
     more lines) goes between the user-comment markers. Frequency and impedance are written with 17
     significant digits, so :func:`read` returns the same floats.
     """
@@ -130,9 +129,14 @@ def write(df: pd.DataFrame, path: str | Path, *, amplitude_v: float = 0.0, area_
         "  " + "\t".join(COLUMN_NAMES),
         "End Comments",
     ]
+    times = np.zeros(len(frame))
+    if "time_s" in df.columns:
+        times = df["time_s"].to_numpy(dtype=float)
+        if not np.isfinite(times).all():
+            raise ValueError("time_s must be finite")
     body = [
-        f"{f:.16E}\t{amplitude_v:.4E}\t{0.0:.4E}\t{0.0:.6E}\t{zr:.16E}\t{zi:.16E}\t{0.0:.4E}\t0\t0"
-        for f, zr, zi in frame.itertuples(index=False)
+        f"{f:.16E}\t{amplitude_v:.4E}\t{0.0:.4E}\t{t:.6E}\t{zr:.16E}\t{zi:.16E}\t{0.0:.4E}\t0\t0"
+        for (f, zr, zi), t in zip(frame.itertuples(index=False), times, strict=True)
     ]
     path.write_text("\r\n".join(header + body) + "\r\n", encoding="ascii", newline="")
     return path

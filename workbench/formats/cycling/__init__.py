@@ -9,7 +9,8 @@ Neware ``Step Type``). ``df.attrs`` holds ``format``, ``source_path``, ``columns
 the file's metadata; a cut-off last line is dropped with a message in ``attrs["warnings"]``.
 
 Supported: BioLogic EC-Lab ``.mpt`` and ``.mpr`` (GCPL, CP, Modulo Bat: :mod:`.eclab`), Maccor
-text exports (:mod:`.maccor`), Neware BTS csv (:mod:`.neware`) and Arbin csv (:mod:`.arbin`). The
+text exports (:mod:`.maccor`), Neware BTS csv (:mod:`.neware`), Arbin csv (:mod:`.arbin`) and the
+workbench's own CSV export of a run (:mod:`.workbench_export`). The
 format is found from the content first and from the extension second. Anything unreadable raises
 :class:`~workbench.formats.FormatError` naming the file and the line.
 """
@@ -22,11 +23,11 @@ import pandas as pd
 
 from .. import eclab_mpr
 from .._common import FormatError, WrongKind, decode, open_last_line, split_lines
-from . import _table, arbin, eclab, maccor, neware
+from . import _table, arbin, eclab, maccor, neware, workbench_export
 
 __all__ = ["CYCLERS", "detect_cycler", "cycling_from_bytes", "read_cycling"]
 
-CYCLERS = {"eclab": eclab, "maccor": maccor, "neware": neware, "arbin": arbin}
+CYCLERS = {"eclab": eclab, "maccor": maccor, "neware": neware, "arbin": arbin, "workbench": workbench_export}
 _ALIASES = {"mpt": "eclab", "mpr": "eclab", "biologic": "eclab", "ec-lab": "eclab"}
 _EXTENSIONS = {".mpt": "eclab"}
 _FINISH = {"eclab": eclab.finish, "maccor": maccor.finish}
@@ -48,7 +49,7 @@ def detect_cycler(lines: list[str], path: str | Path) -> str:
 
 def read_cycling(path: str | Path, *, format: str | None = None) -> pd.DataFrame:
     """Read one cycling data file (see the module docstring); ``format`` forces a reader
-    ('eclab', 'maccor', 'neware', 'arbin'). Raises FormatError naming file and line."""
+    ('eclab', 'maccor', 'neware', 'arbin', 'workbench'). Raises FormatError naming file and line."""
     path = Path(path)
     return cycling_from_bytes(path.read_bytes(), path, format=format)
 

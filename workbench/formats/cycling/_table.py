@@ -84,8 +84,10 @@ def unit_scale(name: str, quantity: str, path: str | Path, line: int | None, *, 
     return factors[unit.replace("μ", "µ")]
 
 
-def split_delimited(lines: list[str], start: int, separator: str) -> tuple[list[list[str]], list[int]]:
-    """Rows from ``start`` on, split with quotes honoured; a line quoted whole is split inside its quotes."""
+def split_delimited(lines: list[str], start: int, separator: str, *,
+                    header: bool = False) -> tuple[list[list[str]], list[int]]:
+    """Rows from ``start`` on, split with quotes honoured; a line quoted whole is split inside its quotes.
+    Trailing empty cells are dropped from a header, kept in a data row."""
     rows, numbers = [], []
     for index in range(start, len(lines)):
         line = lines[index]
@@ -94,7 +96,7 @@ def split_delimited(lines: list[str], start: int, separator: str) -> tuple[list[
         cells = next(csv.reader([line], delimiter=separator), [])
         if len(cells) == 1 and separator in cells[0]:
             cells = next(csv.reader([cells[0]], delimiter=separator), [])
-        while cells and not cells[-1].strip():
+        while header and cells and not cells[-1].strip():
             cells.pop()
         rows.append(cells)
         numbers.append(index + 1)

@@ -24,7 +24,7 @@ CURRENT_SIGN = "positive while charging, negative while discharging (Arbin)"
 def _header(lines: list[str]) -> tuple[int, str, list[str]] | None:
     for index, line in enumerate(lines[:20]):
         for separator in (",", ";", "\t"):
-            rows, _ = _table.split_delimited([line], 0, separator)
+            rows, _ = _table.split_delimited([line], 0, separator, header=True)
             names = rows[0] if rows else []
             if len(names) >= 4 and _table.find(names, "testtime") is not None and \
                     _table.find(names, "stepindex") is not None and _table.find(names, "cycleindex") is not None:

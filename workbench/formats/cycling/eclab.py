@@ -119,7 +119,8 @@ def read_binary(data: bytes, path: str | Path):
     for out, name in _INTEGERS.items():
         if name in columns:
             number = columns[name]
-            if not (np.isfinite(number).all() and (number == np.round(number)).all()):
+            if not (np.isfinite(number).all() and (number == np.round(number)).all()
+                    and (np.abs(number) <= 2**53).all()):
                 raise FormatError(path, None, f"expected whole numbers in the '{name}' column")
             values[out] = number.astype(np.int64)
     bad = [n for n in ("time_s", "voltage_v", "current_a") if not np.isfinite(values[n]).all()]

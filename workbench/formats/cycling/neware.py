@@ -29,7 +29,7 @@ _STAMPS = ("date", "realtime", "absolutetime", "systemtime")
 def _header(lines: list[str]) -> tuple[int, str, list[str]] | None:
     for index, line in enumerate(lines[:20]):
         for separator in (",", ";", "\t"):
-            rows, _ = _table.split_delimited([line], 0, separator)
+            rows, _ = _table.split_delimited([line], 0, separator, header=True)
             names = rows[0] if rows else []
             if len(names) >= 4 and _table.find(names, "steptype", "status") is not None and \
                     _table.find(names, "current") is not None and _table.find(names, "voltage") is not None:
