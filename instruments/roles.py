@@ -22,6 +22,18 @@ class InstrumentError(RuntimeError):
         super().__init__(f"{instrument}: {command!r} failed: {what}")
 
 
+class ComplianceExceeded(InstrumentError):
+    """A current source stopped its output because the cell's voltage passed the compliance (a source
+    without a compliance of its own, such as a BioLogic channel in CP, is stopped by its driver).
+    ``reading`` is the sample that passed it; the output is off."""
+
+    def __init__(self, instrument: str, command: str, what: str, reading: GalvanostatReading,
+                 compliance_v: float):
+        super().__init__(instrument, command, what)
+        self.reading = reading
+        self.compliance_v = compliance_v
+
+
 @dataclass(frozen=True)
 class ImpedancePoint:
     """One measured frequency: Z = z_real_ohm + j z_imag_ohm (physical sign, capacitive < 0)."""

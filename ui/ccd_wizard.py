@@ -642,7 +642,8 @@ def ccd_text(finished) -> str:
         return f"Critical current density: below {failed_at:g} mA/cm², the first step" if failed_at \
             else "Critical current density: below the first step"
     if finished.status == "completed" and "critical_current_density_mA_cm2" in result:
-        return f"No short: the critical current density is above {ccd:g} mA/cm², the last step" if ccd \
+        highest = result.get("highest_step_without_short_mA_cm2", ccd)
+        return f"No short: the critical current density is above {highest:g} mA/cm², the last step" if highest \
             else "No short"
     reached = f" at {failed_at:g} mA/cm²" if failed_at else ""
     return f"Run {finished.status}{reached}: no critical current density (the test did not reach a short)"

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ccd_outcome import ccd_summary
+
 
 def key_result(record, analysis: dict | None = None) -> str:
     """The one number a user looks for first in a run's result; ``analysis``: the interface resistance kept
@@ -24,8 +26,9 @@ def key_result(record, analysis: dict | None = None) -> str:
     result = record.result or {}
     if analysis and analysis.get("text"):
         return f"R_int {analysis['text']}"
-    if result.get("critical_current_density_mA_cm2") is not None:
-        return f"CCD {result['critical_current_density_mA_cm2']:g} mA/cm²"
+    found = ccd_summary(record.status, result)   # a CCD only where a short ended the test
+    if found:
+        return found
     if result.get("r_interface_ohm_cm2") is not None:
         return f"R_int {result['r_interface_ohm_cm2']:.3g} Ω cm²"
     if result.get("n_points") is not None:

@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.ccd_outcome import ccd_summary, critical_current_density
 from workbench.events import DataPoint, Event, Progress, RunFinished, SafetyEvent, StepStarted
 from workbench.runner import OUTPUT_UNKNOWN
 
@@ -196,16 +197,21 @@ def _plan(args) -> int:
         procedure, notes = fit_to_analyser(procedure, analyser.max_frequency_hz, getattr(analyser, "model", ""))
     plan = procedure.plan(protocol.sample)
     plan.notes += notes
+    from workbench.feasibility import concerns
+
+    warnings = concerns(procedure.parameters, protocol.sample)   # as the window's forms warn
     if args.json:
         from workbench.store import to_jsonable
 
-        print(json.dumps(to_jsonable(plan.to_dict())))
+        print(json.dumps({**to_jsonable(plan.to_dict()), "warnings": warnings}))
     else:
         print(
             f"sample {protocol.sample.name} ({protocol.sample.surface_state}), "
             f"area {protocol.sample.area_cm2:.4f} cm2"
         )
         print(plan.describe())
+        for warning in warnings:
+            print(f"warning: {warning}")
     return EXIT_OK
 
 
@@ -245,11 +251,9 @@ class _ProgressBar:
                 self.last_decile = int(event.fraction * 10)
                 print(text, file=sys.stderr, flush=True)
         elif isinstance(event, SafetyEvent):
-            print(
-                f"\nSAFETY: {event.criterion} at {event.current_density_mA_cm2:g} mA/cm2: {event.detail}",
-                file=sys.stderr,
-                flush=True,
-            )
+            what = (event.detail if event.criterion == "compliance"   # a sentence of its own
+                    else f"{event.criterion} at {event.current_density_mA_cm2:g} mA/cm2: {event.detail}")
+            print(f"\nSAFETY: {what}", file=sys.stderr, flush=True)
         elif isinstance(event, RunFinished) and self.tty:
             sys.stderr.write("\n")
 
@@ -291,6 +295,8 @@ def _run(args) -> int:
         session = Session(bench, store, sample=sample)
         if session.recorded_short is not None and not args.quiet:
             print(f"note: {session.recorded_short.text(sample.name)}", file=sys.stderr)
+        for concern in session.concerns(procedure.parameters):   # the warnings the window gives, --quiet too
+            print(f"warning: {concern}", file=sys.stderr)
         speed = getattr(bench.clock, "speed", 1.0)
         listeners = []
         echo = None
@@ -332,8 +338,9 @@ def _run(args) -> int:
         line = f"run {finished.run_id}: {finished.status}"
         if finished.reason:
             line += f" ({finished.reason})"
-        if "critical_current_density_mA_cm2" in summary:
-            line += f"; critical current density {summary['critical_current_density_mA_cm2']} mA/cm2"
+        found = ccd_summary(finished.status, finished.result)
+        if found:
+            line += f"; {found}"
         print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(summary), flush=True)
@@ -389,8 +396,8 @@ def _summary(finished: RunFinished, store, wall_s: float) -> dict[str, Any]:
         "wall_s": round(wall_s, 3),
         "points": points,
     }
-    if "critical_current_density_mA_cm2" in finished.result:
-        summary["critical_current_density_mA_cm2"] = finished.result["critical_current_density_mA_cm2"]
+    if "critical_current_density_mA_cm2" in finished.result:  # a CCD only where a short ended the test
+        summary["critical_current_density_mA_cm2"] = critical_current_density(finished.status, finished.result)
     summary["result"] = finished.result
     return summary
 
@@ -430,9 +437,9 @@ def _runs(args) -> int:
         f"{'id':>4}  {'kind':<17} {'status':<10} {'started (UTC)':<24} {'sample':<20} {'surface':<16} result"
     )
     for r in records:
-        result = ""
-        if r.result.get("critical_current_density_mA_cm2") is not None:
-            result = f"CCD {r.result['critical_current_density_mA_cm2']:g} mA/cm2"
+        result = ccd_summary(r.status, r.result) or ""
+        if result:
+            pass
         elif r.status == "imported":
             result = f"{r.result.get('n_points', '?')} points from {r.result.get('source_file', r.source_path)}"[:60]
         elif r.abort_reason:

@@ -18,7 +18,10 @@ RunStatus = Literal["completed", "aborted", "shorted", "failed"]
 #: Values each kind of data point carries (beyond ``time_s``).
 POINT_FIELDS: dict[str, tuple[str, ...]] = {
     "impedance": ("frequency_hz", "z_real_ohm", "z_imag_ohm"),
-    "cycling": ("voltage_v", "current_a", "current_density_mA_cm2", "half_cycle", "step"),
+    # current_density_mA_cm2 is the measured one (current_a over the area); set_current_density_mA_cm2 the
+    # one asked for: they differ when the source cannot drive it (at its compliance)
+    "cycling": ("voltage_v", "current_a", "current_density_mA_cm2", "set_current_density_mA_cm2", "half_cycle",
+                "step"),
     "temperature": ("temperature_c", "setpoint_c"),
 }
 

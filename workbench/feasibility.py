@@ -72,7 +72,13 @@ def _half_cycles_s(parameters, densities: list[float]) -> list[tuple[float, floa
 
 
 def concerns(parameters, sample: Sample, resistance: Resistance | None = None) -> list[str]:
-    """What the user should know before starting: one sentence each, empty when all is well."""
+    """What the user should know before starting: one sentence each, empty when all is well (a sequence:
+    its steps' concerns, each said once)."""
+    from workbench.procedures.sequence import SequenceParameters
+
+    if isinstance(parameters, SequenceParameters):
+        said = [c for step in parameters.steps for c in concerns(step, sample, resistance)]
+        return list(dict.fromkeys(said))
     found: list[str] = []
     densities = _cycling_currents(parameters)
     compliance = getattr(parameters, "compliance_v", None)

@@ -281,6 +281,8 @@ class Runner:
         event = self.safety_event
         if event is not None:
             status = "shorted" if event.shorted else "aborted"
+            if event.criterion == "compliance":   # its detail says it all, in the user's words
+                return status, f"{event.detail}; current switched off"
             j = event.current_density_mA_cm2
             direction = "plating" if j < 0 else "stripping"
             return status, (
@@ -293,6 +295,11 @@ class Runner:
         """The detector fired: stop before the next sample (the worker checks right after listeners)."""
         self._detected_at = time.perf_counter()
         self.safety_event = event
+        if event.shorted:
+            try:
+                self.procedure.short_detected(event)
+            except Exception as exc:  # noqa: BLE001 - the output goes off whatever a procedure does
+                self._record("failure", {"error": f"short_detected: {type(exc).__name__}: {exc}"})
         self.abort(f"safety: {event.criterion}")
 
     def _make_safe(self) -> None:

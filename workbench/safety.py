@@ -23,11 +23,20 @@ Erratic voltage (``erratic_sign_change_fraction`` 0.75 over ``erratic_window_sam
     of dV, so both must hold: the sign of dV flips in at least 75 % of the window, and the scatter of
     dV is at least 10 % of the mean |V|.
 
+Compliance (``compliance_fraction`` 0.999, ``current_tolerance_fraction`` 0.05)
+    Checked first, on every sample under current: a source at its voltage compliance (|V| at or beyond
+    the compliance the procedure set, or a measured current more than 5 % off the set one) no longer
+    drives the current that was set, and its voltage is the source's limit, not the cell's. Not a short
+    (``shorted=False``), and no short is ever judged from such a sample: the run is aborted with "the
+    cell needs more than the 10 V compliance at 1 mA/cm²: current not as set".
+
 Upper voltage limit (``upper_voltage_limit_v`` 10 V)
     The opposite failure: pores coalesce until the electrode loses contact and the voltage runs
     towards the compliance. Not a short (``shorted=False``); the run is aborted.
 
-Samples at zero current (rests) are not judged, and changes smaller than ``noise_floor_v`` never count.
+Samples at zero current (rests: the current set, when the point says it, else the measured one) are not
+judged, and changes smaller than ``noise_floor_v`` never count. A sample's ``current_density_mA_cm2`` is the
+measured one; its ``set_current_density_mA_cm2`` the one asked for (the event reports that one).
 """
 
 from __future__ import annotations
@@ -51,6 +60,10 @@ class ShortCriteria:
     erratic_sign_change_fraction: float = 0.75
     erratic_relative_amplitude: float = 0.1
     upper_voltage_limit_v: float = 10.0
+    #: |V| at or above this fraction of the compliance counts as at the compliance
+    compliance_fraction: float = 0.999
+    #: a measured current further than this fraction from the set one is not as set
+    current_tolerance_fraction: float = 0.05
     noise_floor_v: float = 2e-4
     #: Current below which a sample counts as a rest (A).
     rest_current_a: float = 1e-9
@@ -65,6 +78,8 @@ class ShortCriteria:
         number("erratic_sign_change_fraction", self.erratic_sign_change_fraction, minimum=0, maximum=1)
         number("erratic_relative_amplitude", self.erratic_relative_amplitude, minimum=0)
         number("upper_voltage_limit_v", self.upper_voltage_limit_v, strictly_positive=True, unit="V")
+        number("compliance_fraction", self.compliance_fraction, strictly_positive=True, maximum=1)
+        number("current_tolerance_fraction", self.current_tolerance_fraction, strictly_positive=True, maximum=1)
         number("noise_floor_v", self.noise_floor_v, minimum=0, unit="V")
         integer("record_window_samples", self.record_window_samples, minimum=1)
 
@@ -110,9 +125,13 @@ class ShortDetector:
                 "half_cycle": point["half_cycle"],
             }
         )
-        if abs(i) < c.rest_current_a:
+        j_set = point.values.get("set_current_density_mA_cm2")
+        if (abs(i) < c.rest_current_a) if j_set is None else (j_set == 0):
             return None
         half_cycle = int(point["half_cycle"])
+        limited = self._compliance(point, v, j_set)
+        if limited is not None:
+            return self._found(point, "compliance", limited, shorted=False)
         if abs(v) > c.upper_voltage_limit_v:
             return self._found(
                 point,
@@ -160,6 +179,25 @@ class ShortDetector:
                     )
         return None
 
+    def _compliance(self, point: DataPoint, v: float, j_set: float | None) -> str | None:
+        """Why this sample is not at the current that was set (the source at its compliance), or None."""
+        c = self.criteria
+        compliance = point.values.get("compliance_v")
+        j = float(point["current_density_mA_cm2"])
+        at_limit = compliance is not None and abs(v) >= c.compliance_fraction * compliance
+        off = j_set is not None and abs(j - j_set) > c.current_tolerance_fraction * abs(j_set)
+        if not (at_limit or off):
+            return None
+        reference = j_set if j_set is not None else j
+        direction = "plating" if reference < 0 else "stripping"
+        limit = f"the {compliance:g} V compliance" if compliance is not None else "what the source can give"
+        if compliance is not None and abs(v) > compliance * (2 - c.compliance_fraction):
+            what = f"|V| = {abs(v):.4g} V passed it and the source stopped"   # a source without a clamp
+        else:
+            what = f"{abs(j):.3g} mA/cm² flowed at |V| = {abs(v):.4g} V"
+        return (f"the cell needs more than {limit} at {abs(reference):g} mA/cm²: current not as set ({what}; "
+                f"{direction}, half-cycle {int(point['half_cycle'])})")
+
     def _hard(self, point: DataPoint, resistance: float, reference: float) -> SafetyEvent:
         return self._found(
             point,
@@ -172,7 +210,8 @@ class ShortDetector:
         self.detected = SafetyEvent(
             criterion=criterion,
             time_s=point.time_s,
-            current_density_mA_cm2=float(point["current_density_mA_cm2"]),
+            current_density_mA_cm2=float(point.values.get("set_current_density_mA_cm2",
+                                                          point["current_density_mA_cm2"])),
             half_cycle=int(point["half_cycle"]),
             step=int(point["step"]),
             detail=detail,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from workbench.ccd_outcome import ended_in_short
 from workbench.cell import Sample
 
 
@@ -25,13 +26,6 @@ class RecordedShort:
     def text(self, sample_name: str) -> str:
         return (f"{sample_name} shorted in run {self.run_id}: its cell stays shorted; for a new pellet "
                 "give the sample a new name (or replace the cell).")
-
-
-def ended_in_short(record) -> bool:
-    """Whether a stored run ended because a short was detected (also when the cycler's output could not
-    be confirmed off afterwards: ``result["ended_as"]``)."""
-    result = record.result or {}
-    return record.status == "shorted" or result.get("ended_as") == "shorted"
 
 
 def _same_cell(record, sample: Sample) -> bool:
@@ -50,7 +44,7 @@ def recorded_short(store, sample: Sample) -> RecordedShort | None:
     since = None
     for record in runs:
         described = str((record.instruments or {}).get("cell", ""))
-        if ended_in_short(record):
+        if ended_in_short(record.status, record.result):
             criterion = ((record.result or {}).get("safety") or {}).get("criterion", "")
             hard = criterion == "hard_short" or "hard-shorted" in described
             since = RecordedShort(since.run_id if since else record.id, "hard" if hard else "soft")

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.ccd_outcome import ccd_summary
 from workbench.cell import Sample
 from workbench.events import DataPoint, Event, RunFinished, SafetyEvent, StateChanged
 from workbench.store import Store
@@ -116,6 +117,8 @@ def safety_text(event: SafetyEvent | dict) -> str:
     """The one line that says what the short-circuit detector (or a limit) did; ``event`` is the
     ``SafetyEvent`` or the store's record of it."""
     get = event.get if isinstance(event, dict) else lambda key: getattr(event, key)
+    if get("criterion") == "compliance":   # its detail is the sentence: "the cell needs more than ..."
+        return f"{get('detail')}: current switched off"
     j = get("current_density_mA_cm2")
     direction = "plating" if j < 0 else "stripping"  # negative current plates on the working electrode
     return (f"{get('criterion').replace('_', ' ')} at {abs(j):g} mA/cm² ({direction}, half-cycle "
@@ -137,9 +140,9 @@ def finished_text(finished: RunFinished) -> str:
     text = f"Run {finished.run_id} {finished.status}"
     if finished.reason:
         text += f": {finished.reason}"
-    ccd = finished.result.get("critical_current_density_mA_cm2") if finished.result else None
-    if ccd is not None:
-        text += f" · CCD {ccd:g} mA/cm²"
+    found = ccd_summary(finished.status, finished.result)   # a CCD only where a short ended the test
+    if found:
+        text += f" · {found}"
     return text
 
 

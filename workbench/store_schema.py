@@ -50,6 +50,7 @@ POINT_COLUMNS = (
     "step",
     "temperature_c",
     "setpoint_c",
+    "set_current_density_mA_cm2",   # schema version 4
 )
 
 #: Schema version 1, as first released. Frozen: change the schema with a ``Migration``.
@@ -134,6 +135,15 @@ MIGRATIONS: tuple[Migration, ...] = (
               "ALTER TABLE runs ADD COLUMN source_path TEXT; ALTER TABLE runs ADD COLUMN source_sha256 TEXT; "
               "ALTER TABLE runs ADD COLUMN source_format TEXT; "
               "CREATE INDEX IF NOT EXISTS runs_source_sha256 ON runs(source_sha256)"),
+    Migration(4, "points: current_density_mA_cm2 is the measured current density of a cycling point (current_a "
+                 "over the run's area); the density that was set goes in set_current_density_mA_cm2",
+              "ALTER TABLE points ADD COLUMN set_current_density_mA_cm2 REAL;"
+              "UPDATE points SET set_current_density_mA_cm2 = current_density_mA_cm2 WHERE kind = 'cycling' "
+              "AND run_id IN (SELECT id FROM runs WHERE source_path IS NULL);"   # imported runs set nothing
+              "UPDATE points SET current_density_mA_cm2 = current_a * 1000.0 / "
+              "(SELECT area_cm2 FROM runs WHERE runs.id = points.run_id) "
+              "WHERE kind = 'cycling' AND current_a IS NOT NULL "
+              "AND (SELECT area_cm2 FROM runs WHERE runs.id = points.run_id) > 0"),
 )
 
 

@@ -42,6 +42,7 @@ from instruments.biologic.binding import (
 )
 from instruments.clock import Clock, RealClock
 from instruments.roles import (
+    ComplianceExceeded,
     FrequencyResponseAnalyser,
     Galvanostat,
     GalvanostatReading,
@@ -406,9 +407,10 @@ class VMP300Galvanostat(_VMP300, Galvanostat):
         else:
             time_s, ewe, current = values.ElapsedTime, values.Ewe, values.I
         voltage = ewe
+        reading = GalvanostatReading(time_s, voltage, current)
         if self._on and abs(voltage) > self.compliance_v:
             self.output_off()
-            raise InstrumentError(self.label, "BL_GetData",
-                                  f"|Ewe| = {abs(voltage):.3f} V passed the {self.compliance_v:g} V limit; "
-                                  "channel stopped")
-        return GalvanostatReading(time_s, voltage, current)
+            raise ComplianceExceeded(self.label, "BL_GetData",
+                                     f"|Ewe| = {abs(voltage):.3f} V passed the {self.compliance_v:g} V limit; "
+                                     "channel stopped", reading, self.compliance_v)
+        return reading

@@ -61,6 +61,7 @@ def test_round_trip(tmp_path):
         "voltage_v",
         "current_a",
         "current_density_mA_cm2",
+        "set_current_density_mA_cm2",
         "half_cycle",
         "step",
     ]

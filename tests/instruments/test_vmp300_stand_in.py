@@ -374,9 +374,10 @@ def test_plating_stripping_run_through_cp_is_stored(vmp_bench, tmp_path, si):
     points = store.points(finished.run_id, "cycling")
     assert len(points["seq"]) == 4 * 13
     current = sample.area_cm2 * 1e-3
-    v, i, j = points["voltage_v"], points["current_a"], points["current_density_mA_cm2"]
+    v, i, j = points["voltage_v"], points["current_a"], points["set_current_density_mA_cm2"]
     assert list(i) == pytest.approx([math.copysign(current, x) for x in j], rel=1e-5)   # plating negative
     assert list(j[::13]) == [-1.0, 1.0, -1.0, 1.0]
+    assert list(points["current_density_mA_cm2"]) == pytest.approx(list(j), rel=1e-5)   # measured = set here
     # each half-cycle: ohmic step at its first sample, the charged cell (120 s >> R2 C2) at its last
     assert v[0] == pytest.approx(-current * R0, rel=1e-4)                     # from rest
     for k in range(1, 4):      # a reversal: the interfaces still hold the previous half-cycle's charge

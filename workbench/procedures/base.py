@@ -89,6 +89,8 @@ class RunContext:
         self.paused_s = 0.0
         self.source_current_a = 0.0
         self.output_is_on = False
+        #: the galvanostat's voltage compliance as last set through ``set_compliance_v`` (V), else None
+        self.compliance_v: float | None = None
         self._half_cycle = -1
         self._step = -1
 
@@ -154,6 +156,12 @@ class RunContext:
         return self._step
 
     # --- the current source -----------------------------------------------------------------
+    def set_compliance_v(self, voltage_v: float) -> None:
+        """Set the galvanostat's voltage compliance and remember it: each cycling sample carries it, so
+        that a sample at the compliance (the current not as set) is recognised."""
+        self.galvanostat.set_compliance_v(voltage_v)
+        self.compliance_v = abs(float(voltage_v))
+
     def source(self, current_a: float) -> None:
         """Set the current and make sure the output is on."""
         g = self.galvanostat
@@ -208,6 +216,10 @@ class Procedure(ABC):
     @abstractmethod
     def run(self, ctx: RunContext) -> Iterator[Event]:
         """Measure, yielding points and events; check for stop between samples (``ctx.sleep`` does)."""
+
+    def short_detected(self, event: Any) -> None:  # noqa: B027 - optional hook
+        """The short detector found a short (``event``, a ``SafetyEvent``); called by the runner before the
+        run stops, so that ``result()`` can claim what only a short proves (a critical current density)."""
 
     def after_short(self, ctx: RunContext) -> Iterator[Event]:
         """Measurements to make once a short has stopped the current (output already off)."""

@@ -124,6 +124,8 @@ class CCDTest(Procedure):
         super().__init__(parameters, **kwargs)
         self.completed_mA_cm2: list[float] = []
         self.current_step_mA_cm2: float | None = None
+        #: the short that ended the test (the ``SafetyEvent``), None while none was detected
+        self.short = None
 
     def plan(self, sample: Sample) -> Plan:
         p = self.parameters
@@ -160,7 +162,7 @@ class CCDTest(Procedure):
         if p.sweep_before is not None:
             yield StepStarted(ctx.next_step(), "impedance sweep before cycling", ctx.now())
             yield from sweep(ctx, p.sweep_before)
-        ctx.galvanostat.set_compliance_v(p.compliance_v)
+        ctx.set_compliance_v(p.compliance_v)
         hc = None
         for j in p.current_densities_mA_cm2():
             self.current_step_mA_cm2 = j
@@ -178,6 +180,9 @@ class CCDTest(Procedure):
             yield StepStarted(ctx.next_step(), "impedance sweep after cycling", ctx.now())
             yield from sweep(ctx, p.sweep_after)
 
+    def short_detected(self, event) -> None:
+        self.short = event
+
     def after_short(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
         if p.sweep_after is not None and p.sweep_after_short:
@@ -187,17 +192,23 @@ class CCDTest(Procedure):
             yield from sweep(ctx, p.sweep_after)
 
     def result(self) -> dict:
+        """The critical current density only when a short ended the test: the highest step completed
+        before it (None when the first step shorted: it is below that step). Without a short (completed,
+        aborted, failed, at the compliance) there is none; the highest step passed is kept apart."""
         js = self.parameters.current_densities_mA_cm2()
-        ccd = self.completed_mA_cm2[-1] if self.completed_mA_cm2 else None
+        highest = self.completed_mA_cm2[-1] if self.completed_mA_cm2 else None
+        if self.short is None:
+            note = "no short was detected: no critical current density"
+        elif highest is None:
+            note = "no step completed: the CCD is below the first current density"
+        else:
+            note = ""
         return {
-            "critical_current_density_mA_cm2": ccd,
+            "critical_current_density_mA_cm2": highest if self.short is not None else None,
+            "highest_step_without_short_mA_cm2": highest,
             "failed_at_current_density_mA_cm2": self.current_step_mA_cm2,
             "steps_completed": len(self.completed_mA_cm2),
             "steps_planned": len(js),
             "all_steps_completed": len(self.completed_mA_cm2) == len(js),
-            "note": (
-                "no step completed: the CCD is below the first current density"
-                if ccd is None and self.current_step_mA_cm2 is not None
-                else ""
-            ),
+            "note": note,
         }

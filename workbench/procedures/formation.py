@@ -79,7 +79,7 @@ class FormationCycles(Procedure):
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
-        ctx.galvanostat.set_compliance_v(p.compliance_v)
+        ctx.set_compliance_v(p.compliance_v)
         hc = None
         for j, t in zip(p.current_densities_mA_cm2, p.half_cycles_s, strict=True):
             step = ctx.next_step()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
+from instruments.roles import ComplianceExceeded
 from workbench.events import DataPoint
 from workbench.procedures.base import RunContext, sample_count
 from workbench.procedures.parameters import ParameterError, choice, number, sample_period
@@ -136,18 +137,25 @@ def rest(
 
 
 def _sample(ctx: RunContext, current_density_mA_cm2: float, half_cycle_index: int, step: int) -> DataPoint:
-    reading = ctx.galvanostat.read()
-    return DataPoint(
-        "cycling",
-        ctx.now(),
-        {
-            "voltage_v": reading.voltage_v,
-            "current_a": reading.current_a,
-            "current_density_mA_cm2": current_density_mA_cm2,
-            "half_cycle": half_cycle_index,
-            "step": step,
-        },
-    )
+    """One cycling point: the measured voltage, current and current density (the current over the
+    sample's area), the current density that was set, and the compliance it was set with (not stored:
+    the short detector judges a sample at the compliance by it)."""
+    try:
+        reading = ctx.galvanostat.read()
+    except ComplianceExceeded as exc:  # the source stopped itself there: the sample still tells why
+        reading = exc.reading
+        ctx.output_is_on = False
+    values = {
+        "voltage_v": reading.voltage_v,
+        "current_a": reading.current_a,
+        "current_density_mA_cm2": reading.current_a * 1e3 / ctx.sample.area_cm2,
+        "set_current_density_mA_cm2": current_density_mA_cm2,
+        "half_cycle": half_cycle_index,
+        "step": step,
+    }
+    if ctx.compliance_v is not None:
+        values["compliance_v"] = ctx.compliance_v
+    return DataPoint("cycling", ctx.now(), values)
 
 
 def cycling_duration_s(duration_s: float, n_half_cycles: int, rest_s: float) -> float:

@@ -56,7 +56,7 @@ class GalvanostaticHold(Procedure):
 
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
-        ctx.galvanostat.set_compliance_v(p.compliance_v)
+        ctx.set_compliance_v(p.compliance_v)
         step = ctx.next_step()
         yield StepStarted(step, f"{p.direction} at {p.current_density_mA_cm2:g} mA/cm2 for {p.duration_s:g} s",
                           ctx.now())

@@ -90,7 +90,7 @@ class PlatingStripping(Procedure):
     def run(self, ctx: RunContext) -> Iterator[Event]:
         p = self.parameters
         duration = p.half_cycle_duration_s()
-        ctx.galvanostat.set_compliance_v(p.compliance_v)
+        ctx.set_compliance_v(p.compliance_v)
         step = ctx.next_step()
         yield StepStarted(step, f"{p.current_density_mA_cm2:g} mA/cm2, {p.cycles} cycle(s)", ctx.now())
         hc = -1

@@ -103,6 +103,10 @@ class Sequence(Procedure):
             self.finished_steps = i + 1
         self.active = None
 
+    def short_detected(self, event) -> None:
+        if self.active is not None:
+            self.procedures[self.active].short_detected(event)
+
     def after_short(self, ctx: RunContext) -> Iterator[Event]:
         if self.active is None:
             return
@@ -116,5 +120,7 @@ class Sequence(Procedure):
         out: dict[str, Any] = {"steps_completed": self.finished_steps, "steps": results}
         for r in results:
             if r["kind"] == "ccd":
-                out["critical_current_density_mA_cm2"] = r["critical_current_density_mA_cm2"]
+                for key in ("critical_current_density_mA_cm2", "highest_step_without_short_mA_cm2",
+                            "failed_at_current_density_mA_cm2"):
+                    out[key] = r[key]
         return out
