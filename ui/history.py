@@ -32,7 +32,8 @@ def key_result(record, analysis: dict | None = None) -> str:
     if result.get("r_interface_ohm_cm2") is not None:
         return f"R_int {result['r_interface_ohm_cm2']:.3g} Ω cm²"
     if result.get("n_points") is not None:
-        return f"{result['n_points']} points"
+        source = f" from {result['source_file']}" if result.get("source_file") else ""
+        return f"{result['n_points']} points{source}"
     return record.abort_reason or ""
 
 

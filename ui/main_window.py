@@ -39,6 +39,7 @@ from ui.controls import HoldControl, StageControl, SweepControl
 from ui.entry import duration_text
 from ui.fit_panel import FitPanel
 from ui.history import HistoryPanel
+from ui.import_dialog import ImportDialog
 from ui.instrument_dock import ControlsDock, InstrumentDock
 from ui.memory import remember
 from ui.plots.bode import BodePlot
@@ -185,6 +186,10 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.cell_label)
         menu = self.menuBar().addMenu("&File")
         self.file_menu = menu
+        self.import_action = self._action("Import…", self.open_import_dialog, shortcut="Ctrl+I",
+                                          tip="Bring impedance or cycling files (.mpr, .mpt, .DTA, .z, .par, Maccor, "
+                                              "Neware, Arbin, CSV) into the workspace as runs")
+        menu.addAction(self.import_action)
         menu.addAction(self._action("Export plot (PNG/SVG)…", lambda: self.export_plot(),
                                     shortcut="Ctrl+E"))
         menu.addAction(self._action("Quit", self.close, shortcut=QKeySequence.Quit))
@@ -554,6 +559,22 @@ class MainWindow(QMainWindow):
         if kinds.get("temperature") and len(kinds) == 1:
             self.tabs.setCurrentIndex(2)
         self.say(f"Opened run {run_id} ({record.kind}, {record.status}) of {record.sample_name}")
+
+    def open_import_dialog(self) -> ImportDialog:
+        """File > Import…: the session imports, the dialog shows each file's outcome, the history lists the runs."""
+        dialog = ImportDialog(self.session, self)
+        dialog.imported.connect(self._imported)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        self.import_dialog = dialog
+        return dialog
+
+    def _imported(self, outcomes: list) -> None:
+        self.history.refresh()
+        runs = sum(len(o.run_ids) for o in outcomes)
+        bad = sum(1 for o in outcomes if not o.ok)
+        self.say(f"Imported {runs} run{'s' if runs != 1 else ''} from {len(outcomes)} file"
+                 f"{'s' if len(outcomes) != 1 else ''}" + (f"; {bad} could not be read" if bad else ""))
 
     def compare_runs(self, run_ids: list[int]) -> CompareDialog:
         dialog = CompareDialog(self.store, run_ids, self)

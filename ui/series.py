@@ -73,6 +73,7 @@ class SeriesDialog(QDialog):
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setBackground(_style.BACKGROUND)  # the dark axes are drawn on white, as elsewhere
         self.plot = self.plot_widget.getPlotItem()
         _style.style_plot(self.plot)
         self.plot.setLabel("bottom", "1000 / T (1/K)")
