@@ -10,7 +10,9 @@ from instruments.bench import DEFAULT_CONFIG
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from workbench.cli import OneLineParser  # a bad option is one line, as on the command line
+
+    parser = OneLineParser(
         prog="nzsp-workbench",
         description="NZSP Workbench: impedance, plating/stripping and critical-current-density tests of "
         "Na|NZSP|Na cells. Starts on emulated instruments unless the bench config says otherwise.",
@@ -49,11 +51,14 @@ def default_workspace_path() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from instruments.bench import Bench, ConfigError
+    from instruments.bench import Bench, ConfigError, check_speed
 
-    if args.speed is not None and not args.speed > 0:
-        print(f"nzsp-workbench: --speed must be a positive number, got {args.speed}.", file=sys.stderr)
-        return 2
+    if args.speed is not None:
+        try:  # the command line's check: one range, one message
+            check_speed(args.speed, "--speed")
+        except ConfigError as exc:
+            print(f"error: nzsp-workbench: {exc}", file=sys.stderr)
+            return 2
     from workbench.store import Store, StoreError
 
     store_path = args.store or default_workspace_path()

@@ -63,11 +63,15 @@ class CliError(Exception):
         self.code = code
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad option in one line (exit 2), with where to read the usage."""
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line (exit 2), with where to read the usage; the window's
+    launcher (``ui/app.py``) uses it too."""
 
     def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {' '.join(message.split())}; see `{self.prog} --help`.\n")
+
+
+_Parser = OneLineParser
 
 
 def _parser() -> argparse.ArgumentParser:
