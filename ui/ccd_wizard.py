@@ -9,6 +9,7 @@ on a short is the engine's, the wizard shows it happen and then shows the result
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,10 @@ class CellPage(_Page):
             return
         self.sample = Sample(**typed)
         self.area.setText(f"{self.sample.area_cm2:.4f} cm²  (π d² / 4)")
+        if self.sample.thickness_mm < 0.3 or self.sample.electrode_diameter_mm < 2:
+            self.warnings.append(f"A {self.sample.thickness_mm:g} mm pellet with {self.sample.electrode_diameter_mm:g} "
+                                 "mm electrodes is unusually small (the paper's: 1.70 mm, 8.5 mm): check the "
+                                 "units, every current density and Ω cm² follows from them.")
         shorted = [r for r in self.store.runs() if r.sample_name == self.sample.name and r.status == "shorted"] \
             if self.store is not None else []
         if shorted:
@@ -333,7 +338,13 @@ class ProtocolPage(_Page):
             return
         parameters = cls(**values)
         self.procedure = (FormationCycles if cls is FormationParameters else CCDTest)(parameters)
-        self.plan = self.procedure.plan(sample)
+        wizard = self.wizard()
+        try:  # the plan as the run would check it: a run longer than any bench run is refused here
+            self.plan = wizard.session.preview(self.procedure, sample)[1] if wizard else self.procedure.plan(sample)
+        except ParameterError as exc:
+            self.problems.append(exc.for_display(self.LABELS))
+            self.procedure = None
+            return
         rows = [s for s in self.plan.steps if "current_density_mA_cm2" in s]
         self.table.setRowCount(len(rows))
         for r, step in enumerate(rows):
@@ -413,6 +424,12 @@ class SafetyPage(_Page):
         if compliance is not None and upper is not None and upper > compliance:
             self.problems.append(f"Upper voltage limit ({upper:g} V) must not exceed the compliance "
                                  f"({compliance:g} V), or the source would clamp before the limit is seen.")
+        for key, words in (("hard_short_resistance_fraction", "Hard short fraction"),
+                           ("soft_short_drop_fraction", "Soft short drop (fraction)")):
+            value = values.get(key)
+            if value is not None and not 0 < value < 1:
+                self.problems.append(f"{words} must be between 0 and 1 (not {value:g}): at {value:g} this "
+                                     "criterion would never see a short, and the test would not stop at it.")
         if self.problems:
             return
         self.criteria = ShortCriteria(**values)
@@ -499,15 +516,25 @@ def review_text(sample, procedure, plan, criteria, bench: str, warnings: list[st
     return "\n".join(lines)
 
 
+def in_words(text: str) -> str:
+    """An engine label as the window writes it: mA/cm², °C, and durations as '4 min 17 s'."""
+    text = text.replace("mA/cm2", "mA/cm²").replace("degC", "°C")
+    return re.sub(r"(\d+(?:\.\d+)?) s\b", lambda match: duration_text(float(match.group(1))), text)
+
+
 def step_text(event, plan) -> str:
-    """'Step 3 of 32: 1.5 mA/cm² (0.8512 mA), 600 s half-cycles': the step as the plan numbers it."""
+    """'3 of 32: 1.5 mA/cm² (0.8512 mA), half-cycles of 10 min 00 s': the step as the plan numbers it."""
     steps = plan.steps
-    label = event.label.replace("mA/cm2", "mA/cm²")
-    text = f"{event.step + 1} of {len(steps)}: {label}"
+    text = f"{event.step + 1} of {len(steps)}: {in_words(event.label)}"
     if 0 <= event.step < len(steps):
         planned = steps[event.step]
-        if "current_mA" in planned and f"{planned['current_density_mA_cm2']:g} mA/cm" in event.label:
-            text = text.replace(" mA/cm²", f" mA/cm² ({planned['current_mA']:.4g} mA)", 1)
+        j, half = planned.get("current_density_mA_cm2"), planned.get("half_cycle_s")
+        if j is not None and f"{j:g} mA/cm" in event.label:
+            if "half_cycles" in planned and half:
+                text = (f"{event.step + 1} of {len(steps)}: {j:g} mA/cm² ({planned['current_mA']:.4g} mA), "
+                        f"half-cycles of {duration_text(half)}")
+            else:
+                text = text.replace(" mA/cm²", f" mA/cm² ({planned['current_mA']:.4g} mA)", 1)
     return text
 
 
@@ -724,7 +751,12 @@ class ResultPage(QWizardPage):
             path, _ = QFileDialog.getSaveFileName(self, "Export run data", f"run-{run_id}.csv", "CSV (*.csv)")
             if not path:
                 return None
-        written = self.wizard_.store.export_csv(run_id, path)
+        try:
+            written = self.wizard_.store.export_csv(run_id, path)
+        except OSError as exc:
+            self.export_label.setText(f"Not written to {path}: {exc.strerror or exc}. Choose a folder you can "
+                                      "write to.")
+            return None
         self.export_label.setText(f"Written to {written}")
         return written
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.entry import duration_text, parse_number, parse_time
+from ui.entry import duration_text, parse_number, parse_time, whole_number
 from workbench.procedures import (
     ImpedanceSweep,
     ImpedanceSweepParameters,
@@ -70,6 +70,12 @@ class _Control(QWidget):
         layout.addWidget(self.button)
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.unavailable: str | None = None  # why the instrument cannot take this now (disconnected)
+
+    def set_unavailable(self, reason: str | None) -> None:
+        """The role's instrument is disconnected (``reason`` says so) or back (None)."""
+        self.unavailable = reason
+        self.check()
 
     def watch(self, *edits) -> None:
         for edit in edits:
@@ -115,6 +121,10 @@ class _Control(QWidget):
             self.button.setEnabled(False)
             return None
         self.warnings = [*plan.notes, *self.session.concerns(procedure.parameters)]
+        if self.unavailable:
+            self._say("\n".join([self.describe(procedure), self.unavailable]), ERROR_STYLE)
+            self.button.setEnabled(False)
+            return None
         if self.warnings:
             self._say("\n".join([self.describe(procedure), *("⚠ " + w for w in self.warnings)]), WARNING_STYLE)
         else:
@@ -226,10 +236,7 @@ class SweepControl(_Control):
 
     def entries(self) -> dict:
         def ppd():
-            value = parse_number(self.ppd.text(), "Points per decade")
-            if value != int(value):
-                raise ValueError(f"Points per decade: {value:g} is not a whole number.")
-            return int(value)
+            return whole_number(self.ppd.text(), "Points per decade", 1, 1000)
 
         def ranges():
             subs = self.sub_ranges()

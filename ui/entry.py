@@ -16,6 +16,15 @@ def parse_number(text: str, name: str) -> float:
         raise ValueError(f"{name}: {text!r} is not a number.") from None
 
 
+def whole_number(text: str, name: str, minimum: int, maximum: int) -> int:
+    """A count typed into a field: '20' -> 20; refuses fractions, infinities and what is out of range,
+    in one line naming the field."""
+    value = parse_number(text, name)
+    if not math.isfinite(value) or value != int(value) or not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be a whole number from {minimum} to {maximum}, got {text.strip()!r}.")
+    return int(value)
+
+
 def parse_numbers(text: str, name: str) -> tuple[float, ...]:
     """'1 2 3' or '1; 2; 3' -> (1.0, 2.0, 3.0)."""
     parts = [p for p in text.replace(";", " ").replace(",", " ").split() if p]

@@ -43,10 +43,16 @@ def si(value: float, unit: str, digits: int = 4) -> str:
     return f"{value:.{digits}g} {unit}"
 
 
+def unit_words(unit: str) -> str:
+    """The impedance engine's units as the window writes them: 'Ohm^-1 s^n' -> 'Ω⁻¹ sⁿ'."""
+    return unit.replace("Ohm^-1", "Ω⁻¹").replace("Ohm", "Ω").replace("s^n", "sⁿ").replace("s^0.5", "s^½")
+
+
 class FitPanel(QWidget):
     """Circuit editor, Fit button and the tables of results."""
 
     fitted = Signal(object)  # SpectrumAnalysis
+    circuit_changed_since_fit = Signal()  # the fit on show is not of the circuit typed now
     PARAM_COLUMNS = ["Parameter", "Value", "± Std. error", "Unit", "Ω cm²", "Fixed"]
     ARC_COLUMNS = ["Arc", "R (Ω)", "R (Ω cm²)", "C Brug", "f apex", "n"]
 
@@ -54,6 +60,7 @@ class FitPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._fixed: dict[str, float] = {}
+        self._ended_runs: set[int] = set()
 
         self.circuit_box = QComboBox()
         self.circuit_box.setEditable(True)
@@ -67,8 +74,17 @@ class FitPanel(QWidget):
         self.fit_button.setToolTip("Fit the circuit to the spectrum; no initial guess is needed")
         self.fit_button.clicked.connect(self.fit)
         self.auto_refit = QCheckBox("Re-fit as the sweep fills")
+        self.sweep_box = QComboBox()  # the sweeps of an opened run (a CCD test has one before, one after)
+        self.sweep_box.setToolTip("The sweep of the opened run to fit")
+        self.sweep_box.activated.connect(self._sweep_chosen)
+        self.sweep_box.hide()
         self.status = QLabel("No spectrum yet: run a sweep or open a run.")
         self.status.setWordWrap(True)
+        self.note = QLabel("")
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #e65100;")
+        self.note.hide()
 
         self.param_table = QTableWidget(0, len(self.PARAM_COLUMNS))
         self.param_table.setHorizontalHeaderLabels(self.PARAM_COLUMNS)
@@ -92,7 +108,9 @@ class FitPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.auto_refit)
+        layout.addWidget(self.sweep_box)
         layout.addWidget(self.status)
+        layout.addWidget(self.note)
         params = QGroupBox("Parameters")
         QVBoxLayout(params).addWidget(self.param_table)
         arcs = QGroupBox("Arcs (symmetric cell: R × area / 2)")
@@ -133,15 +151,40 @@ class FitPanel(QWidget):
         spectrum = self.spectrum
         if spectrum is None:
             return "No spectrum yet: run a sweep or open a run."
-        running = self.session.is_running and spectrum.live
+        # running until the window has shown the run's end (the points on screen are "so far" until then)
+        running = spectrum.live and spectrum.run_id not in self._ended_runs
         source = "the sweep running now" if running else (
             f"run {spectrum.run_id}" if spectrum.run_id is not None else spectrum.name)
         what = f"{spectrum.n_points} points of {source} ({spectrum.sample_name}, {spectrum.area_cm2:.4f} cm²)"
         return f"{what} so far." if running else f"{what}. Press Fit."
 
     def show_spectrum(self, _spectrum=None) -> None:
-        """A new spectrum: the results of the previous one are cleared."""
+        """A new spectrum: the results of the previous one are cleared; an opened run with several sweeps
+        offers them; what to know about the spectrum (measured after a short) is said."""
+        spectrum = self.spectrum
+        sweeps = self.session.run_spectra
+        self.sweep_box.blockSignals(True)
+        self.sweep_box.clear()
+        for item in sweeps:
+            self.sweep_box.addItem(item.name)
+        if spectrum is not None and spectrum.name in [item.name for item in sweeps]:
+            self.sweep_box.setCurrentText(spectrum.name)
+        self.sweep_box.blockSignals(False)
+        self.sweep_box.setVisible(len(sweeps) > 1)
+        note = spectrum.note if spectrum is not None else ""
+        self.note.setText(f"⚠ {note[0].upper()}{note[1:]}." if note else "")
+        self.note.setVisible(bool(note))
         self.show_analysis(None)
+
+    def _sweep_chosen(self, index: int) -> None:
+        spectrum = self.spectrum
+        if spectrum is not None and spectrum.run_id is not None:
+            self.session.open_run(spectrum.run_id, sweep=index)
+
+    def run_ended(self, run_id: int) -> None:
+        """The window has shown the end of run ``run_id``: its sweep is complete."""
+        self._ended_runs.add(run_id)
+        self.points_arrived()
 
     def points_arrived(self) -> None:
         """The live sweep has new points (or ended): say how many; re-fit when asked to follow it."""
@@ -172,13 +215,28 @@ class FitPanel(QWidget):
         self.circuit_box.setEditText(text)
         self._circuit_changed(text)
 
+    def _clear_results(self) -> None:
+        """The arcs, verdicts and residuals of a fit no longer on show (another circuit was typed)."""
+        self.arc_table.setRowCount(0)
+        self.kk_label.setText("Kramers-Kronig: —")
+        self.kk_label.setStyleSheet("")
+        self.interface_label.setText("")
+
     def _circuit_changed(self, text: str) -> None:
+        analysis = self.analysis
+        if analysis is not None and str(analysis.fit.circuit) != text.strip():
+            self._clear_results()
+            self.circuit_changed_since_fit.emit()
         try:
             circuit = as_circuit(text.strip())
         except CircuitError as exc:
             self.status.setText(f"Circuit not understood: {exc}")
             self.fit_button.setEnabled(False)
+            self.param_table.setRowCount(0)
             return
+        if analysis is not None and str(analysis.fit.circuit) != text.strip():
+            self.status.setText(f"{self._describe_spectrum().removesuffix('. Press Fit.')}. Circuit changed: "
+                                "press Fit to fit it.")
         self.fit_button.setEnabled(True)
         self._fixed = {k: v for k, v in self._fixed.items() if k in circuit.parameter_names}
         self._fill_params(circuit, {}, {})
@@ -210,7 +268,7 @@ class FitPanel(QWidget):
                 name,
                 "" if value is None else f"{value:.5g}",
                 "fixed" if name in self._fixed else ("" if name not in stderr else f"{stderr[name]:.2g}"),
-                unit,
+                unit_words(unit),
                 (f"{value * self.area_cm2 / 2:.4g}"
                  if value is not None and name.startswith("R") and self.area_cm2 else ""),
             ]

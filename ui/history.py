@@ -136,5 +136,10 @@ class HistoryPanel(QWidget):
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Export run data", f"run-{ids[0]}.csv", "CSV (*.csv)")
         if path:
-            written = self.store.export_csv(ids[0], path)
+            try:
+                written = self.store.export_csv(ids[0], path)
+            except OSError as exc:
+                self.message.setText(f"Run {ids[0]} was not written to {path}: {exc.strerror or exc}. "
+                                     "Choose a folder you can write to.")
+                return
             self.message.setText(f"Run {ids[0]} written to {written}")

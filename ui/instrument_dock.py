@@ -62,6 +62,13 @@ class InstrumentDock(QDockWidget):
         self.connect_button.clicked.connect(self._toggle)
         form.addRow("Instrument", self.identity_label)
         form.addRow(self.state_label, self.connect_button)
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form.addRow(self.error_label)  # the whole width: an error says what and where
+        form.setRowVisible(self.error_label, False)
         self.cell_label = QLabel("")
         self.cell_label.setObjectName("cell")
         self.cell_label.setWordWrap(True)
@@ -87,9 +94,11 @@ class InstrumentDock(QDockWidget):
         else:
             self.identity = ""
             self.identity_label.setText("—")
-            state, colour = (f"error: {error}", "#c62828") if error else ("disconnected", "#757575")
+            state, colour = ("error", "#c62828") if error else ("disconnected", "#757575")
         self.identity_label.setToolTip(f"{self.identity or 'no instrument'}\n({where})")
         self.state_label.setText(state)
+        self.error_label.setText(error or "")
+        self._readings_form.setRowVisible(self.error_label, bool(error) and instrument is None)
         self.state_label.setToolTip(where)
         self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.connect_button.setText("Disconnect" if self._connected else "Connect")

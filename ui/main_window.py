@@ -54,6 +54,11 @@ from workbench.session import LIVE, RunRefused, Session, finished_text, output_a
 from workbench.store import Store
 
 
+def time_unit_for(duration_s: float) -> str:
+    """The unit a time axis reads best in for a run this long: s up to 2 min, min up to 2 h, then h."""
+    return "s" if duration_s <= 120 else "min" if duration_s <= 7200 else "h"
+
+
 class CellDialog(QDialog):
     """The cell on the bench: name, surface history, geometry (shared with the CCD wizard's first page)."""
 
@@ -97,6 +102,7 @@ class MainWindow(QMainWindow):
         self.resize(1500, 900)
         #: the run the window is showing (from its start until the window has shown its end)
         self.runner = None
+        self._live_name = LIVE
         self._run_started_wall = 0.0
         self._steps: list[str] = []
 
@@ -233,6 +239,7 @@ class MainWindow(QMainWindow):
         self.bridge.spectrum_changed.connect(self.fit_panel.show_spectrum)
         self.bridge.analysis_changed.connect(self._show_analysis)
         self.bridge.analysis_changed.connect(self.fit_panel.show_analysis)
+        self.fit_panel.circuit_changed_since_fit.connect(self._clear_fit_curves)
         self.bridge.readings.connect(self._show_readings)
         self.bridge.reading_series.connect(self._trace_readings)
         self.bridge.instrument_failed.connect(self._show_instrument_failure)
@@ -240,6 +247,8 @@ class MainWindow(QMainWindow):
         for role, values in dict(session.readings).items():
             self._show_readings(role, values)
             self._trace_readings(role, [values])
+        for role in self.controls:
+            self._role_available(role)
         self.monitor = session.start_monitor()
         self._set_running(False)
         self._restore_layout()
@@ -305,25 +314,27 @@ class MainWindow(QMainWindow):
             self.say(f"A new cell {self.sample.name} is on the bench.")
 
     def _normalisation_changed(self, checked: bool) -> None:
-        spectrum = self.session.spectrum
-        area = (spectrum.area_cm2 if spectrum is not None else self.sample.area_cm2) if checked else None
+        """Ω cm²: each spectrum by the electrode area of the sample it was measured on."""
+        area = self.sample.area_cm2 if checked else None  # for a spectrum without an area of its own
         self.nyquist.set_normalisation(area)
         self.bode.set_normalisation(area)
 
     # --- bench state ---------------------------------------------------------------------------
     def bench_state_text(self) -> str:
+        """What the bench is (as its config says, emulated or real per role) and what is connected."""
         specs = self.bench.config.roles
         connected = [r for r, _l, inst in self.bench.roles() if inst is not None]
-        emulated = [r for r in connected if specs[r].emulated]
-        if not connected:
-            kind = "no instrument connected"
-        elif len(emulated) == len(connected):
+        emulated = [r for r in specs if specs[r].emulated]
+        if len(emulated) == len(specs):
             kind = "all emulated"
         elif not emulated:
             kind = "all real"
         else:
-            kind = f"{len(emulated)} emulated, {len(connected) - len(emulated)} real"
+            kind = f"{len(emulated)} emulated, {len(specs) - len(emulated)} real"
         text = f"Bench: {kind} · {len(connected)}/{len(ROLES)} roles connected"
+        missing = [label.lower() for role, label, inst in self.bench.roles() if inst is None]
+        if missing:
+            text += f" ({', '.join(missing)} not connected)"
         if self.session.cell_description:
             text += f" · {self.session.cell_description}"
         speed = self.bench.clock.speed
@@ -347,6 +358,7 @@ class MainWindow(QMainWindow):
             self.say(f"Could not connect the {dock.windowTitle().lower()}: {exc}")
         else:
             dock.set_instrument(instrument, emulated=emulated)
+        self._role_available(role)
         self._update_bench_state()
 
     def disconnect_role(self, role: str) -> None:
@@ -365,7 +377,15 @@ class MainWindow(QMainWindow):
             if monitor is not None:
                 monitor.resume()
         dock.set_instrument(None, emulated=self.bench.config.roles[role].emulated)
+        self._role_available(role)
         self._update_bench_state()
+
+    def _role_available(self, role: str) -> None:
+        """A manual control is usable only while its instrument is connected."""
+        connected = self.bench.instrument(role) is not None
+        name = self.docks[role].windowTitle().lower()
+        self.controls[role].set_unavailable(None if connected else f"The {name} is disconnected: connect it in "
+                                            "its dock to use this.")
 
     def _show_readings(self, role: str, values: dict) -> None:
         self.docks[role].show_readings(values)
@@ -400,6 +420,7 @@ class MainWindow(QMainWindow):
         kind = runner.procedure.kind
         if runner.procedure.uses_galvanostat:
             self.cycling.clear()
+            self.cycling.set_time_unit(time_unit_for(runner.plan.total_duration_s))
             self.tabs.setCurrentIndex(1)
         elif kind == "temperature_step":
             self.tabs.setCurrentIndex(2)
@@ -445,9 +466,7 @@ class MainWindow(QMainWindow):
             zr = np.fromiter((p.values["z_real_ohm"] for p in points), float, len(points))
             zi = np.fromiter((p.values["z_imag_ohm"] for p in points), float, len(points))
             for plot in (self.nyquist, self.bode):
-                if LIVE not in plot.spectrum_names:
-                    plot.set_spectrum(LIVE, [], [], [])
-                plot.add_point(f, zr, zi)
+                plot.add_point(f, zr, zi, name=LIVE)
             self.fit_panel.points_arrived()
         elif kind == "cycling":
             t = np.fromiter((p.time_s for p in points), float, len(points))
@@ -494,7 +513,8 @@ class MainWindow(QMainWindow):
     def _finished(self, finished) -> None:
         self.runner = None
         self._set_running(False)
-        self.fit_panel.points_arrived()  # "so far" becomes the sweep's final count
+        self._name_finished_sweep(finished)
+        self.fit_panel.run_ended(finished.run_id)  # "so far" becomes the sweep's final count
         self.say(finished_text(finished))
         alarm = output_alarm(finished)
         if alarm is not None:
@@ -502,17 +522,43 @@ class MainWindow(QMainWindow):
         self.history.refresh()
 
     # --- the spectrum and its fit ----------------------------------------------------------------
+    def plot_name(self, spectrum) -> str:
+        """The name a spectrum has on the plots (the live sweep is renamed after its run once it ends)."""
+        return self._live_name if spectrum.live else spectrum.name
+
     def _show_spectrum(self, spectrum) -> None:
         """A new spectrum is being looked at: a live sweep began, or a run was opened."""
         for plot in (self.nyquist, self.bode):
+            if self._live_name in plot.spectrum_names:  # the previous sweep gives way to the new one
+                plot.remove_spectrum(self._live_name)
+            plot.clear_fit()
+        self._live_name = LIVE
+        self.residuals.clear()
+        if spectrum is not None and spectrum.live:
+            for plot in (self.nyquist, self.bode):
+                plot.set_spectrum(LIVE, [], [], [], area_cm2=spectrum.area_cm2)
+        elif spectrum is not None:
+            for shown in self.session.run_spectra or [spectrum]:  # every sweep of the run, apart
+                for plot in (self.nyquist, self.bode):
+                    plot.set_spectrum(shown.name, shown.frequency_hz, shown.z.real, shown.z.imag,
+                                      area_cm2=shown.area_cm2)
+        self._normalisation_changed(self.normalise.isChecked())
+
+    def _name_finished_sweep(self, finished) -> None:
+        """The live sweep's legend names its run once the run has ended."""
+        spectrum = self.session.spectrum
+        if spectrum is None or not spectrum.live or spectrum.run_id != finished.run_id:
+            return
+        name = f"run {finished.run_id}: {spectrum.sample_name}"
+        for plot in (self.nyquist, self.bode):
             if LIVE in plot.spectrum_names:
-                plot.remove_spectrum(LIVE)
+                plot.rename_spectrum(LIVE, name)
+        self._live_name = name
+
+    def _clear_fit_curves(self) -> None:
+        for plot in (self.nyquist, self.bode):
             plot.clear_fit()
         self.residuals.clear()
-        if spectrum is not None and not spectrum.live:
-            for plot in (self.nyquist, self.bode):
-                plot.set_spectrum(spectrum.name, spectrum.frequency_hz, spectrum.z.real, spectrum.z.imag)
-        self._normalisation_changed(self.normalise.isChecked())
 
     def _show_analysis(self, analysis) -> None:
         spectrum = self.session.spectrum
@@ -522,9 +568,10 @@ class MainWindow(QMainWindow):
         f = spectrum.frequency_hz
         f_dense = np.logspace(np.log10(f.min()), np.log10(f.max()), 300)
         z = fit.predict(f_dense)
-        if spectrum.name in self.nyquist.spectrum_names:
-            self.nyquist.set_fit(spectrum.name, f_dense, z.real, z.imag)
-            self.bode.set_fit(spectrum.name, f_dense, z.real, z.imag)
+        name = self.plot_name(spectrum)
+        if name in self.nyquist.spectrum_names:
+            self.nyquist.set_fit(name, f_dense, z.real, z.imag)
+            self.bode.set_fit(name, f_dense, z.real, z.imag)
         self.residuals.set_residuals(fit.frequency_hz, 100 * fit.residuals_real, 100 * fit.residuals_imag)
 
     # --- the wizard, history, comparison --------------------------------------------------------
@@ -548,9 +595,13 @@ class MainWindow(QMainWindow):
         kinds = self.store.point_kinds(run_id)
         if kinds.get("impedance"):
             self.tabs.setCurrentIndex(0)
+        else:
+            self.fit_panel.status.setText(f"Run {run_id} has no spectrum; open a run with a sweep to fit it.")
         if kinds.get("cycling"):
             data = self.store.points(run_id, "cycling")
             self.cycling.clear()
+            span = float(data["time_s"][-1] - data["time_s"][0]) if data["time_s"].size else 0.0
+            self.cycling.set_time_unit(time_unit_for(span))
             self.cycling.append(data["time_s"], data["voltage_v"], data["current_density_mA_cm2"])
             for event in self.store.events(run_id, "safety"):
                 self.cycling.mark_event(event["time_s"], event["criterion"].replace("_", " "))
@@ -602,9 +653,22 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
             if not path:
                 return None
-        plots[0].export(path)
+        try:
+            plots[0].export(path)
+        except (ValueError, OSError) as exc:
+            self.say(f"The plot was not written: {exc}")
+            return None
         self.say(f"Plot written to {path}")
         return Path(path)
+
+    def _confirm_abort(self, runner) -> bool:
+        """Ask before a close aborts the run under way."""
+        answer = QMessageBox.question(
+            self, "A run is active",
+            f"{runner.procedure.label} on {runner.sample.name} (run {runner.run_id}) is running.\n"
+            "Closing the window aborts it (the current is switched off; the data so far are kept).\n\n"
+            "Abort the run and close?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     # --- layout memory -----------------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -617,10 +681,21 @@ class MainWindow(QMainWindow):
         self.normalise.setChecked(self.settings.value("window/normalise", "false") == "true")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        runner = self.session.runner
+        if runner is not None and not self._confirm_abort(runner):
+            event.ignore()
+            return
+        wizard = getattr(self, "wizard", None)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/normalise", "true" if self.normalise.isChecked() else "false")
         self.session.close()  # aborts an active run (output off) and stops the monitor
+        self.bridge.drain()  # the run's end reaches the wizard and the plots
+        if wizard is not None:
+            try:
+                wizard.close()
+            except RuntimeError:
+                pass  # already deleted
         self.bridge.stop()
         try:
             self.bench.close()

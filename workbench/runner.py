@@ -120,6 +120,8 @@ class Runner:
         self._done = threading.Event()
         self._last_progress_wall = 0.0
         self._listener_errors = 0
+        self._step: tuple[int, float] | None = None  # (index of the step under way, active time it began)
+        self._spectrum_temperature_read = False
         self.ctx: RunContext | None = None
         #: Why the galvanostat's output could not be switched off (its state unknown), else None.
         self.output_unknown: str | None = None
@@ -369,6 +371,8 @@ class Runner:
         if isinstance(item, DataPoint):
             seq = self.store.add_point(self.run_id, item.kind, item.time_s, item.values)
             item = replace(item, seq=seq, run_id=self.run_id)
+            if item.kind == "impedance" and not self._spectrum_temperature_read:
+                self._record_spectrum_temperature()
             fired = False
             if self.detector is not None and item.kind == "cycling" and self.safety_event is None:
                 self.detector(item)
@@ -385,6 +389,7 @@ class Runner:
                 self._emit(event)
         elif isinstance(item, StepStarted):
             self._record("step", {"step": item.step, "label": item.label}, item.time_s)
+            self._step = (item.step, self.ctx.active_time() if self.ctx else 0.0)
             self._emit(item)
         elif isinstance(item, Progress):
             self.progress = item
@@ -405,10 +410,34 @@ class Runner:
             return
         self._last_progress_wall = now
         elapsed = self.ctx.active_time() if self.ctx else 0.0
-        total = self.plan.total_duration_s
-        fraction = min(0.999, elapsed / total) if total > 0 else 0.0
-        self.progress = Progress(fraction, elapsed, max(0.0, total - elapsed))
+        self.progress = self._progress_at(elapsed)
         self._emit(self.progress)
+
+    def _progress_at(self, elapsed: float) -> Progress:
+        """How far the run is along its plan. Where the procedure numbers its steps as the plan does, by
+        the steps done and the time spent in the current one (at most its planned time), so that a step
+        that takes longer than planned (a bench that cannot keep its clock) leaves the later steps' time
+        still to come; otherwise by the time elapsed."""
+        total = self.plan.total_duration_s
+        if total <= 0:
+            return Progress(0.0, elapsed, None)
+        durations = [float(step.get("duration_s", 0.0)) for step in self.plan.steps]
+        index, started = self._step if self._step is not None else (None, 0.0)
+        if self.procedure.kind != "sequence" and index is not None and 0 <= index < len(durations):
+            within = min(max(elapsed - started, 0.0), durations[index])
+            done = sum(durations[:index]) + within
+            return Progress(min(0.999, done / total), elapsed, max(0.0, total - done))
+        return Progress(min(0.999, elapsed / total), elapsed, max(0.0, total - elapsed))
+
+    def _record_spectrum_temperature(self) -> None:
+        """The run's temperature is the stage's when its first spectrum began (a sequence that heats the
+        stage first is stored at the temperature it measured at, not the one it started at)."""
+        self._spectrum_temperature_read = True
+        try:
+            temperature_c = float(self.bench.stage.read_temperature_c())
+            self.store.set_temperature(self.run_id, temperature_c)
+        except Exception:  # noqa: BLE001 - the run keeps the temperature read at its start
+            pass
 
     def _set_state(self, state: str, emit: bool = True) -> None:
         self.state = state

@@ -33,6 +33,7 @@ Events from the worker or monitor threads must be marshalled by a GUI before it 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -107,10 +108,55 @@ class Spectrum:
     surface_state: str = ""
     run_id: int | None = None
     live: bool = False
+    #: what to know when reading it (e.g. measured after the cell shorted), or ""
+    note: str = ""
 
     @property
     def n_points(self) -> int:
         return int(self.frequency_hz.size)
+
+
+def split_sweeps(frequency_hz) -> list[slice]:
+    """The sweeps in a run's impedance points, in order: a sweep runs from high to low frequency, so a
+    frequency that does not fall begins the next one (a CCD test stores a sweep before and one after)."""
+    f = np.asarray(frequency_hz, dtype=float)
+    if f.size == 0:
+        return []
+    starts = [0, *(int(i) + 1 for i in np.flatnonzero(f[1:] >= f[:-1]))]
+    return [slice(a, b) for a, b in zip(starts, [*starts[1:], f.size], strict=True)]
+
+
+ROLE_NAMES = {"fra": "impedance analyser", "galvanostat": "cycler", "stage": "temperature stage"}
+
+
+def required_roles(procedure) -> list[str]:
+    """The bench roles a procedure will use: the analyser for any sweep in it, the cycler when it drives
+    current, the stage for a temperature step."""
+    from workbench.procedures.impedance_sweep import ImpedanceSweepParameters
+    from workbench.procedures.temperature_step import TemperatureStepParameters
+
+    roles: list[str] = []
+
+    def visit(value) -> None:
+        if isinstance(value, ImpedanceSweepParameters) and "fra" not in roles:
+            roles.append("fra")
+        elif isinstance(value, TemperatureStepParameters) and "stage" not in roles:
+            roles.append("stage")
+        elif hasattr(value, "parameters") and hasattr(value, "plan"):  # a procedure (in a sequence)
+            if getattr(value, "uses_galvanostat", False) and "galvanostat" not in roles:
+                roles.append("galvanostat")
+            visit(value.parameters)
+            for inner in getattr(value, "procedures", ()) or ():
+                visit(inner)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                visit(getattr(value, item.name))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                visit(item)
+
+    visit(procedure)
+    return roles
 
 
 def safety_text(event: SafetyEvent | dict) -> str:
@@ -139,7 +185,7 @@ def finished_text(finished: RunFinished) -> str:
     """The one line that says how a run ended, with its key result."""
     text = f"Run {finished.run_id} {finished.status}"
     if finished.reason:
-        text += f": {finished.reason}"
+        text += f": {finished.reason.replace('mA/cm2', 'mA/cm²').replace('degC', '°C')}"
     found = ccd_summary(finished.status, finished.result)   # a CCD only where a short ended the test
     if found:
         text += f" · {found}"
@@ -154,6 +200,7 @@ class _Live:
     sample: Sample
     frequency_hz: list[float] = field(default_factory=list)
     z: list[complex] = field(default_factory=list)
+    note: str = ""
 
 
 class Session:
@@ -171,6 +218,7 @@ class Session:
         self._runner = None
         self._spectrum: Spectrum | None = None
         self._live: _Live | None = None
+        self._run_spectra: list[Spectrum] = []
         self._analysis = None
         self.readings: dict[str, dict[str, Any]] = {}
         self.monitor = None
@@ -210,10 +258,13 @@ class Session:
             set_cell(sample.name, surface_state=sample.surface_state, thickness_cm=sample.thickness_cm,
                      electrode_diameter_cm=sample.electrode_diameter_mm / 10.0, fresh=fresh, **known)
         self._sample = sample
-        cell = getattr(self.bench, "cell", None)
-        describe = getattr(cell, "describe", None)
-        self.cell_description = describe() if callable(describe) else None
+        self.cell_description = self._describe_cell()
         self.events.sample_changed.emit(sample)
+
+    def _describe_cell(self) -> str | None:
+        """The emulated cell measured now, in one line (its short included), or None on a real bench."""
+        describe = getattr(getattr(self.bench, "cell", None), "describe", None)
+        return describe() if callable(describe) else None
 
     # --- the run -----------------------------------------------------------------------------------
     @property
@@ -238,6 +289,11 @@ class Session:
             if self._runner is not None:
                 raise RunRefused(f"A run is already using the bench ({self._runner.procedure.label}, run "
                                  f"{self._runner.run_id}); wait for it to end or abort it.")
+            missing = [role for role in required_roles(procedure) if not self._connected(role)]
+            if missing:
+                names = " and the ".join(ROLE_NAMES.get(role, role) for role in missing)
+                raise RunRefused(f"{procedure.label} needs the {names}, which {'is' if len(missing) == 1 else 'are'}"
+                                 " disconnected; connect it in its dock first. Nothing was started.")
             try:
                 runner = Runner(procedure, self.bench, self._sample, self.store, criteria=criteria)
             except Exception as exc:  # noqa: BLE001 - said to the user; nothing was sent to an instrument
@@ -254,6 +310,10 @@ class Session:
             self._on_run_event(RunFinished(runner.run_id, "failed", message))
             raise RunRefused(message) from exc
         return runner
+
+    def _connected(self, role: str) -> bool:
+        instrument = getattr(self.bench, "instrument", None)
+        return instrument(role) is not None if callable(instrument) else getattr(self.bench, role, None) is not None
 
     def run_blocking(self, procedure, *, criteria=None, listeners=()) -> RunFinished:
         """Start a run and wait for it (the command line); Ctrl-C aborts it, output off, and still returns
@@ -318,6 +378,10 @@ class Session:
                 self._runner = None
             if runner is not None and runner.procedure.uses_galvanostat:
                 self._set_readings("galvanostat", {"output": "off"})
+            description = self._describe_cell()
+            if description != self.cell_description:  # e.g. the run shorted the cell
+                self.cell_description = description
+                self.events.sample_changed.emit(self._sample)
             self.events.run_finished.emit(event)
 
     # --- the spectrum and its analysis ---------------------------------------------------------------
@@ -329,7 +393,7 @@ class Session:
             if live is not None and self._spectrum is not None and self._spectrum.live:
                 return Spectrum(LIVE, np.array(live.frequency_hz), np.array(live.z, complex),
                                 live.sample.area_cm2, live.sample.name, live.sample.surface_state,
-                                live.run_id, live=True)
+                                live.run_id, live=True, note=live.note)
             return self._spectrum
 
     @property
@@ -349,29 +413,68 @@ class Session:
             live.frequency_hz.append(f)
             live.z.append(z)
         if new:
+            cell = getattr(self.bench, "cell", None)
+            live.note = ("the emulated cell is shorted: a metal filament bridges it, so its arcs are not the "
+                         "interface's") if getattr(cell, "shorted", False) else ""
             self._set_spectrum(Spectrum(LIVE, np.array([f]), np.array([z]), live.sample.area_cm2,
-                                        live.sample.name, live.sample.surface_state, point.run_id, live=True))
+                                        live.sample.name, live.sample.surface_state, point.run_id, live=True,
+                                        note=live.note))
 
-    def _set_spectrum(self, spectrum: Spectrum | None) -> None:
+    def _set_spectrum(self, spectrum: Spectrum | None, keep_run_spectra: bool = False) -> None:
         with self._lock:
             self._spectrum = spectrum
             if spectrum is None or not spectrum.live:
                 self._live = None
+            if not keep_run_spectra:
+                self._run_spectra = []
             self._analysis = None
         self.events.spectrum_changed.emit(spectrum)
         self.events.analysis_changed.emit(None)
 
-    def open_run(self, run_id: int):
-        """Look at a stored run: its spectrum (if it has one) becomes the current spectrum. Returns the
-        run's record."""
+    @property
+    def run_spectra(self) -> list[Spectrum]:
+        """The sweeps of the run opened last (one spectrum each; a CCD test has one before and one
+        after), or [] when the current spectrum is not from an opened run."""
+        return list(self._run_spectra)
+
+    def run_sweeps(self, run_id: int) -> list[Spectrum]:
+        """The stored run's sweeps as spectra, each named by the step it was measured in and noted when it
+        was measured after the cell shorted."""
         record = self.store.run(run_id)
-        f, z = self.store.spectrum(run_id)
-        if f.size:
-            if not record.area_cm2:
-                raise ValueError(f"run {run_id} has no electrode area recorded; its spectrum cannot be "
-                                 "shown in Ω cm².")
-            self._set_spectrum(Spectrum(f"run {run_id}: {record.sample_name}", f, z, float(record.area_cm2),
-                                        record.sample_name or "", record.surface_state or "", run_id))
+        data = self.store.points(run_id, "impedance")
+        if data["frequency_hz"].size == 0:
+            return []
+        if not record.area_cm2:
+            raise ValueError(f"run {run_id} has no electrode area recorded; its spectrum cannot be "
+                             "shown in Ω cm².")
+        steps = sorted((e.get("time_s") or 0.0, e.get("label", "")) for e in self.store.events(run_id, "step"))
+        shorts = [e.get("time_s") or 0.0 for e in self.store.events(run_id, "safety")]
+        sweeps = split_sweeps(data["frequency_hz"])
+        spectra = []
+        for k, part in enumerate(sweeps):
+            t0 = float(data["time_s"][part][0])
+            label = next((text for t, text in reversed(steps) if t <= t0 + 1e-9), "")
+            name = f"run {run_id}: {record.sample_name}"
+            if len(sweeps) > 1:
+                name += f", {label.replace('impedance sweep ', '') or f'sweep {k + 1}'}"
+            note = ""
+            if shorts and t0 >= min(shorts):
+                note = ("measured after the cell shorted: a metal filament bridges it, so its arcs are not "
+                        "the interface's")
+            z = data["z_real_ohm"][part] + 1j * data["z_imag_ohm"][part]
+            spectra.append(Spectrum(name, data["frequency_hz"][part], z, float(record.area_cm2),
+                                    record.sample_name or "", record.surface_state or "", run_id, note=note))
+        return spectra
+
+    def open_run(self, run_id: int, sweep: int = 0):
+        """Look at a stored run: its sweep number ``sweep`` (the first by default) becomes the current
+        spectrum, and ``run_spectra`` lists all of them; a run without a spectrum leaves none current.
+        Returns the run's record."""
+        record = self.store.run(run_id)
+        spectra = self.run_sweeps(run_id)
+        with self._lock:
+            self._run_spectra = spectra
+        self._set_spectrum(spectra[sweep] if spectra else None, keep_run_spectra=True)
         return record
 
     def analyse(self, circuit: str, *, fixed: dict[str, float] | None = None):

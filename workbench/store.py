@@ -392,6 +392,11 @@ class Store:
                 (run_id, time_s, kind, _dumps(payload)),
             )
 
+    def set_temperature(self, run_id: int, temperature_c: float) -> None:
+        """The stage temperature the run's measurement was made at (read when its spectrum began)."""
+        with self._writing():
+            self._db.execute("UPDATE runs SET temperature_c=? WHERE id=?", (float(temperature_c), run_id))
+
     def finish_run(self, run_id: int, status: str, *, reason: str = "", result: Any = None) -> None:
         """Record how the run ended; raises ``StoreError`` unless the run's row now says so."""
         with self._writing():

@@ -206,3 +206,38 @@ def test_the_preview_is_the_plan_the_run_will_follow_on_this_bench(make_session)
     runner = session.start_run(ImpedanceSweep())
     session.wait(30)
     assert runner.plan.notes == plan.notes and runner.plan.n_points == plan.n_points
+
+
+def test_a_sequence_that_heats_first_is_stored_at_the_temperature_its_spectrum_was_measured(make_session):
+    from workbench.procedures import Sequence, SequenceParameters, TemperatureStepParameters
+
+    session = make_session("EtOH500")
+    steps = (TemperatureStepParameters(setpoint_c=60, ramp_c_per_min=20, stable_for_s=60),
+             ImpedanceSweepParameters(stop_frequency_hz=1e4))
+    finished = session.run_blocking(Sequence(SequenceParameters(steps=steps)))
+    assert finished.status == "completed", finished.reason
+    assert session.store.run(finished.run_id).temperature_c == pytest.approx(60, abs=0.5)
+
+
+def test_time_left_never_reaches_zero_while_steps_remain():
+    from workbench.procedures import CCDParameters, CCDTest
+    from workbench.runner import Runner
+
+    bench = Bench.from_config(clock=ManualClock())
+    try:
+        runner = Runner(CCDTest(CCDParameters.paper()), bench, Sample.paper())
+        durations = [step["duration_s"] for step in runner.plan.steps]
+        total = sum(durations)
+        runner._step = (2, 1000.0)  # the third step began at 1000 s of active time...
+        late = runner._progress_at(1000.0 + 50 * durations[2])  # ...and is running 50 times over its time
+        assert late.remaining_s == pytest.approx(sum(durations[3:]))
+        assert late.remaining_s > 0 and late.fraction < 1
+        on_time = runner._progress_at(1000.0 + durations[2] / 2)
+        assert on_time.fraction == pytest.approx((sum(durations[:2]) + durations[2] / 2) / total)
+    finally:
+        bench.close()
+
+
+def test_run_endings_are_said_with_the_window_s_units():
+    finished = RunFinished(7, "failed", "timed out at 10 mA/cm2 waiting for 60 degC")
+    assert finished_text(finished) == "Run 7 failed: timed out at 10 mA/cm² waiting for 60 °C"

@@ -160,7 +160,7 @@ def test_the_run_page_names_the_steps_as_planned_and_ends_full_at_the_short(open
     qtbot.waitUntil(lambda: run_page.finished is not None, timeout=120_000)
     assert run_page.finished.status == "shorted"
     n = len(run_page.runner.plan.steps)
-    assert labels[0] == f"1 of {n}: 0.5 mA/cm² (0.2837 mA), 1800 s half-cycles"
+    assert labels[0] == f"1 of {n}: 0.5 mA/cm² (0.2837 mA), half-cycles of 30 min 00 s"
     assert labels[-1] == f"{n} of {n}: impedance sweep confirming the short", labels[-1]
     assert run_page.progress.value() == 1000 and run_page.progress.text() == "ended at the short"
     wizard.close()

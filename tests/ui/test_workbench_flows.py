@@ -6,7 +6,6 @@ import pytest
 from instruments.bench import Bench
 from instruments.clock import AcceleratedClock, ManualClock
 from ui.main_window import MainWindow
-from ui.plots._spectra import LIVE
 from workbench.store import Store
 
 
@@ -50,7 +49,9 @@ def test_sweep_control_fills_nyquist_live_and_fits(window, qtbot):
     assert not window.controls["galvanostat"].isEnabled(), "controls are locked while a run is active"
     _wait_idle(qtbot, window)
     assert len(sizes) >= 2, "points arrived in several batches while the sweep ran"
-    n = len(window.nyquist.spectrum(LIVE).points.x)
+    shown = window.plot_name(window.session.spectrum)
+    assert shown == f"run {window.session.spectrum.run_id}: NZSP-01", "the legend names the run once it ended"
+    n = len(window.nyquist.spectrum(shown).points.x)
     assert n == 121  # 1e7 to 10 Hz at 20 points per decade
     assert "completed" in window.activity_label.text()
     window.fit_panel.set_circuit("R0-L0-p(R1,CPE1)")
@@ -64,7 +65,7 @@ def test_sweep_control_fills_nyquist_live_and_fits(window, qtbot):
     assert analysis.kramers_kronig.passed, window.fit_panel.kk_label.text()
     assert "valid up to 1 MHz" in window.fit_panel.kk_label.text()
     assert "Ω cm²" in window.fit_panel.interface_label.text()
-    assert window.nyquist.spectrum(LIVE).fit is not None
+    assert window.nyquist.spectrum(shown).fit is not None
     assert analysis.fit.values["R1"] == pytest.approx(cell["r_gb_ohm"] if "r_gb_ohm" in cell else
                                                      analysis.fit.values["R1"], rel=0.1)
     fits = window.store.fits(window.session.spectrum.run_id)
@@ -190,4 +191,4 @@ def test_fit_follows_the_sweep_as_it_fills(open_window, qtbot):
     qtbot.waitUntil(lambda: bool(fitted_sizes) and fitted_sizes[-1] == 129, timeout=5000)
     assert len(fitted_sizes) >= 3, "re-fitted several times while the points came in"
     assert fitted_sizes == sorted(fitted_sizes)
-    assert window.nyquist.spectrum(LIVE).fit is not None
+    assert window.nyquist.spectrum(window.plot_name(window.session.spectrum)).fit is not None

@@ -57,6 +57,8 @@ class Spectrum:
     fit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # frequency_hz, z_real_ohm, z_imag_ohm
     items: dict = field(default_factory=dict)
     dirty: bool = True
+    #: the electrode area of the sample this spectrum was measured on (cm²), for Ohm cm²
+    area_cm2: float | None = None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """frequency_hz, z_real_ohm, z_imag_ohm of the points."""
@@ -85,7 +87,8 @@ class LiveSpectraPlot(QWidget):
     # -- units -----------------------------------------------------------------------------------------
     def set_normalisation(self, area_cm2: float | None, symmetric: bool = True) -> None:
         """Show Ohm (`area_cm2=None`) or Ohm cm²: values times the electrode area, divided by two for a
-        symmetric cell (two identical interfaces in series)."""
+        symmetric cell (two identical interfaces in series). Each spectrum given its own area (`set_area`,
+        or `set_spectrum(..., area_cm2=)`) is scaled by it; `area_cm2` is for the others."""
         if area_cm2 is not None and not area_cm2 > 0:
             raise ValueError(f"electrode area must be positive, got {area_cm2!r} cm²")
         self._area_cm2 = None if area_cm2 is None else float(area_cm2)
@@ -97,10 +100,21 @@ class LiveSpectraPlot(QWidget):
 
     @property
     def impedance_scale(self) -> float:
-        """Factor from Ohm to the displayed unit."""
+        """Factor from Ohm to the displayed unit (for a spectrum without an area of its own)."""
+        return self.scale_for(None)
+
+    def scale_for(self, spectrum: Spectrum | None) -> float:
+        """Factor from Ohm to the displayed unit for `spectrum`: by the area it was measured with."""
         if self._area_cm2 is None:
             return 1.0
-        return self._area_cm2 / 2.0 if self._symmetric else self._area_cm2
+        area = spectrum.area_cm2 if spectrum is not None and spectrum.area_cm2 else self._area_cm2
+        return area / 2.0 if self._symmetric else area
+
+    def set_area(self, name: str, area_cm2: float | None) -> None:
+        """The electrode area (cm²) of the sample spectrum `name` was measured on."""
+        spectrum = self._spectrum(name)
+        spectrum.area_cm2 = None if area_cm2 is None else float(area_cm2)
+        spectrum.dirty = True
 
     @property
     def impedance_unit(self) -> str:
@@ -113,11 +127,23 @@ class LiveSpectraPlot(QWidget):
             self._n_created += 1
         return self._spectra[name]
 
-    def set_spectrum(self, name: str, frequency_hz, z_real_ohm, z_imag_ohm) -> None:
-        """Show (or replace) the spectrum `name`: Z = Z' + j Z'' in Ohm at each frequency."""
+    def set_spectrum(self, name: str, frequency_hz, z_real_ohm, z_imag_ohm, area_cm2: float | None = None) -> None:
+        """Show (or replace) the spectrum `name`: Z = Z' + j Z'' in Ohm at each frequency, measured on
+        electrodes of `area_cm2` (for Ohm cm²)."""
         spectrum = self._spectrum(name)
         spectrum.points.clear()
         spectrum.points.append(frequency_hz, z_real_ohm, z_imag_ohm)
+        if area_cm2 is not None:
+            spectrum.area_cm2 = float(area_cm2)
+        spectrum.dirty = True
+
+    def rename_spectrum(self, old: str, new: str) -> None:
+        """Give spectrum `old` the name `new` (its legend entry), keeping its points, fit and colour."""
+        spectrum = self._spectra.pop(old)
+        self._remove_items(old, spectrum)
+        if new in self._spectra:
+            self.remove_spectrum(new)
+        self._spectra[new] = spectrum
         spectrum.dirty = True
 
     def add_point(self, frequency_hz: float, z_real_ohm: float, z_imag_ohm: float, name: str = LIVE) -> None:

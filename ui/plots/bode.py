@@ -61,7 +61,7 @@ class BodePlot(LiveSpectraPlot):
             items["phase_fit"] = _style.add_line(self.phase_plot, c)
         f, magnitude, phase = magnitude_phase(*spectrum.arrays())
         keep = f > 0  # log axes
-        items["magnitude"].setData(f[keep], magnitude[keep] * self.impedance_scale)
+        items["magnitude"].setData(f[keep], magnitude[keep] * self.scale_for(spectrum))
         items["phase"].setData(f[keep], phase[keep])
         if spectrum.fit is None:
             items["magnitude_fit"].setData([], [])
@@ -69,7 +69,7 @@ class BodePlot(LiveSpectraPlot):
         else:
             f, magnitude, phase = magnitude_phase(*spectrum.fit)
             keep = f > 0
-            items["magnitude_fit"].setData(f[keep], magnitude[keep] * self.impedance_scale)
+            items["magnitude_fit"].setData(f[keep], magnitude[keep] * self.scale_for(spectrum))
             items["phase_fit"].setData(f[keep], phase[keep])
 
     def _remove_items(self, name: str, spectrum: Spectrum) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from ui.plots import _style
@@ -31,6 +32,25 @@ class CyclingPlot(LiveTimeSeries):
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
         self.voltage_curve = self._add_curve(self.voltage_plot, VOLTAGE, _style.colour(0))
         self.current_curve = self._add_curve(self.current_plot, CURRENT_DENSITY, _style.colour(1))
+
+    #: the least voltage span shown (V): a steady voltage is drawn steady, not its noise magnified
+    MIN_VOLTAGE_SPAN_V = 0.01
+
+    def refresh(self, force: bool = False) -> bool:
+        drew = super().refresh(force)
+        if drew:
+            self._keep_voltage_span()
+        return drew
+
+    def _keep_voltage_span(self) -> None:
+        x, y = self.voltage_curve.getData()
+        vb = self.voltage_plot.getViewBox()
+        finite = y[np.isfinite(y)] if y is not None and len(y) else np.empty(0)
+        if finite.size and finite.max() - finite.min() < self.MIN_VOLTAGE_SPAN_V:
+            middle = 0.5 * (finite.max() + finite.min())
+            vb.setYRange(middle - self.MIN_VOLTAGE_SPAN_V / 2, middle + self.MIN_VOLTAGE_SPAN_V / 2, padding=0)
+        elif not vb.autoRangeEnabled()[1]:
+            vb.enableAutoRange(axis="y")
 
     def append(self, time_s, voltage_v, current_density_mA_cm2) -> None:
         """Store one point (scalars) or a block of points (arrays); drawn at the next frame.

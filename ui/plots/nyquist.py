@@ -44,7 +44,7 @@ class NyquistPlot(LiveSpectraPlot):
         """(decade frequencies in Hz, Z', -Z'') of the decade markers of spectrum `name`, in display units."""
         f, zr, zi = self._spectra[name].arrays()
         decades, idx = decade_indices(f)
-        scale = self.impedance_scale
+        scale = self.scale_for(self._spectra[name])
         return decades, zr[idx] * scale, -zi[idx] * scale
 
     def _draw(self, name: str, spectrum: Spectrum) -> None:
@@ -56,7 +56,7 @@ class NyquistPlot(LiveSpectraPlot):
             items["decades"] = _style.add_markers(self.plot, spectrum.colour, filled=True,
                                                   size=self.DECADE_MARKER_SIZE, sorted_x=False)
             items["labels"] = []
-        scale = self.impedance_scale
+        scale = self.scale_for(spectrum)
         _, zr, zi = spectrum.arrays()
         items["data"].setData(zr * scale, -zi * scale)
         if spectrum.fit is None:
