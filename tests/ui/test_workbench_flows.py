@@ -4,7 +4,7 @@ sweep fills the Nyquist plot live and is fitted from the panel, runs reopen from
 import pytest
 
 from instruments.bench import Bench
-from instruments.clock import AcceleratedClock, ManualClock
+from instruments.clock import ManualClock
 from ui.main_window import MainWindow
 from workbench.store import Store
 
@@ -181,14 +181,39 @@ def test_temperature_series_fitted_in_one_go_gives_an_activation_energy(open_win
 
 
 def test_fit_follows_the_sweep_as_it_fills(open_window, qtbot):
-    window = open_window(clock=AcceleratedClock(100))  # the paper's sweep (~190 s) in about 2 s
+    """The sweep is held (deterministically, not by timing) at 40 and at 80 points until the panel has
+    re-fitted what it has: the fit follows the points as they come, and ends on all 129."""
+    import threading
+
+    from workbench.events import DataPoint
+
+    window = open_window()
     fitted_sizes = []
-    window.fit_panel.fitted.connect(lambda analysis: fitted_sizes.append(len(analysis.fit.frequency_hz)))
+    gates = {40: threading.Event(), 80: threading.Event()}
+
+    def fitted(analysis):
+        fitted_sizes.append(len(analysis.fit.frequency_hz))
+        for size, gate in gates.items():
+            if fitted_sizes[-1] >= size:
+                gate.set()
+
+    seen = []
+
+    def hold_the_sweep(event):  # on the run's worker thread
+        if isinstance(event, DataPoint) and event.kind == "impedance":
+            seen.append(event)
+            gate = gates.get(len(seen))
+            if gate is not None:
+                gate.wait(30)
+
+    window.fit_panel.fitted.connect(fitted)
+    window.session.events.run_event.connect(hold_the_sweep)
     window.fit_panel.set_circuit("R0-L0-p(R1,CPE1)")
     window.fit_panel.auto_refit.setChecked(True)
     window.controls["fra"].button.click()
     _wait_idle(qtbot, window)
-    qtbot.waitUntil(lambda: bool(fitted_sizes) and fitted_sizes[-1] == 129, timeout=5000)
-    assert len(fitted_sizes) >= 3, "re-fitted several times while the points came in"
+    qtbot.waitUntil(lambda: bool(fitted_sizes) and fitted_sizes[-1] == 129, timeout=10_000)
+    assert all(gate.is_set() for gate in gates.values()), "re-fitted while the points came in"
+    assert any(40 <= n < 80 for n in fitted_sizes) and any(80 <= n < 129 for n in fitted_sizes), fitted_sizes
     assert fitted_sizes == sorted(fitted_sizes)
     assert window.nyquist.spectrum(window.plot_name(window.session.spectrum)).fit is not None
