@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import two_arc_lm as lm
+
 #: Brug capacitance per electrode area (F/cm2) separating grain-boundary (below) and interface arcs.
 SPLIT_F_CM2 = 3e-7
 GRAIN_BOUNDARY_MIN_F_CM2 = 1e-13
@@ -38,10 +40,13 @@ SCAN_EXPONENTS = (0.7, 0.8, 0.9, 1.0)
 #: a partial arc below f_min is searched down to this factor below the lowest frequency
 PARTIAL_DECADES = 1.5
 N_STARTS = 3
-#: relative cost decrease at which a refinement stops: ~3e-6 noise variances for 130 points
-COST_TOL = 1e-8
+#: relative cost decrease at which the fits of the starts stop (the chosen one is refined after reweighting)
+BEST_TOL = 1e-4
 #: a profile bound is where sqrt(chi-square rise / noise variance) is within this of sqrt(level)
 ROOT_TOL = 0.1
+#: relative cost decrease at which the refits of the profile stop
+PROFILE_TOL = lm.COST_TOL
+EDGE_ITER = 100
 
 R0, L0, R1, C1, N1, R2, C2, N2 = range(8)
 NAMES = ("R0", "L0", "R1", "C1", "n1", "R2", "C2", "n2")
@@ -90,6 +95,7 @@ class TwoArcFit:
         self.n_eval = 0
         self._cache: dict[float, Solution] = {}
         self.noise_rel: np.ndarray | None = None  # local relative noise once reweighted
+        self._sp: lm.Spectrum | None = None
 
     def reweight(self, sol: Solution, window: int = 15) -> np.ndarray:
         """Weights from the fit's own residuals: sigma = |Z| times the local relative noise.
@@ -109,6 +115,7 @@ class TwoArcFit:
         noise = np.sqrt(np.maximum(local, 1e-6 * np.median(local) + 1e-30))
         self.w = 1.0 / (np.abs(z_fit) * noise)  # the model's |Z|: the data's own noise does not weigh
         self.__dict__.pop("_proj", None)
+        self._sp = None
         self._cache.clear()
         self.noise_rel = noise
         return noise
@@ -149,25 +156,6 @@ class TwoArcFit:
         return z, np.array([ones, self.jw, *j1, *j2])  # (8, n_freq)
 
     # --- least squares ------------------------------------------------------------------------
-    def _x(self, theta, free):
-        t = np.asarray(theta, float)[list(free)]
-        lg = _LOG[list(free)]
-        return np.where(lg, np.log(np.maximum(t, 1e-300)), t)
-
-    def _theta(self, x, base, free):
-        theta = base.copy()
-        lg = _LOG[list(free)]
-        theta[list(free)] = np.where(lg, np.exp(x), x)
-        return theta
-
-    def _bounds_x(self, free):
-        lo, hi = self.lo[list(free)], self.hi[list(free)]
-        lg = _LOG[list(free)]
-        with np.errstate(divide="ignore"):
-            lo = np.where(lg, np.log(lo), lo)
-            hi = np.where(lg, np.log(hi), hi)
-        return lo, hi
-
     def residuals(self, theta) -> np.ndarray:
         z = self.model(theta, want_jac=False)[0]
         diff = (z - self.z) * self.w
@@ -177,73 +165,31 @@ class TwoArcFit:
         r = self.residuals(theta)
         return float(r @ r)
 
+    def _spectrum(self) -> lm.Spectrum:
+        if self._sp is None:
+            self._sp = lm.Spectrum(self.omega, self.z, self.w)
+        return self._sp
+
     def refine(self, theta0, free=tuple(range(8)), max_iter: int = 100) -> Solution:
         """Bounded least squares from theta0 over the parameters ``free`` (others held).
 
         A projected Levenberg-Marquardt in log R, log C, L, n (bounds by clipping, variables on a bound
-        with the gradient pushing outwards held for the step): for 8 parameters and a few hundred
-        residuals it costs little more than the model evaluations themselves.
-        """
-        free = tuple(free)
-        idx = list(free)
-        base = np.asarray(theta0, float).copy()
-        lo, hi = self._bounds_x(free)
-        x = np.clip(self._x(base, free), lo, hi)
-        x = np.where(np.isfinite(x), x, 0.0)
-        lg = _LOG[idx]
+        with the gradient pushing outwards held for the step): see :mod:`.two_arc_lm`."""
+        return self.refine_many([(theta0, free)], max_iter)[0]
 
-        def evaluate(x, want_jac):
-            theta = self._theta(x, base, free)
-            z, j = self.model(theta, want_jac)
-            diff = (z - self.z) * self.w
-            res = np.concatenate([diff.real, diff.imag])
-            if not np.all(np.isfinite(res)):
-                return np.inf, None, None
-            if not want_jac:
-                return float(res @ res), res, None
-            j = j[idx] * np.where(lg, theta[idx], 1.0)[:, None] * self.w
-            jr = np.concatenate([j.real, j.imag], axis=1)
-            return float(res @ res), res, np.where(np.isfinite(jr), jr, 0.0)
-
-        cost, res, jr = evaluate(x, True)
-        nfev, lam = 1, 1e-3
-        for _ in range(max_iter):
-            if jr is None:
-                break
-            g = jr @ res
-            h = jr @ jr.T
-            held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
-            act = ~held
-            if not np.any(act):
-                break
-            ha, ga = h[np.ix_(act, act)], g[act]
-            diag = np.maximum(np.diag(ha), 1e-30)
-            improved = False
-            while lam < 1e12:
-                try:
-                    step = np.linalg.solve(ha + lam * np.diag(diag), -ga)
-                except np.linalg.LinAlgError:
-                    lam *= 10
-                    continue
-                x_new = x.copy()
-                x_new[act] = np.clip(x[act] + step, lo[act], hi[act])
-                c_new, r_new, _ = evaluate(x_new, False)
-                nfev += 1
-                if c_new < cost:
-                    improved = True
-                    break
-                lam *= 4.0
-            if not improved:
-                break
-            small = np.all(np.abs(x_new - x) <= 1e-9 * (1.0 + np.abs(x)))
-            drop = (cost - c_new) <= COST_TOL * cost
-            x, lam = x_new, max(lam / 5.0, 1e-9)
-            cost, res, jr = evaluate(x, True)
-            nfev += 1
-            if small or drop:
-                break
-        theta = self._theta(x, base, free)
-        return Solution(theta, float(cost), free, nfev)
+    def refine_many(self, starts, max_iter=100, cost_tol: float = lm.COST_TOL) -> list[Solution]:
+        """``refine`` of each (theta0, free) of ``starts``, all in one batch (the same result as one by one)."""
+        if not starts:
+            return []
+        thetas = np.array([np.asarray(t, float) for t, _ in starts])
+        frees = [tuple(f) for _, f in starts]
+        mask = np.zeros((len(starts), 8), bool)
+        for i, f in enumerate(frees):
+            mask[i, list(f)] = True
+        lo, hi = lm.bounds_x(self.lo, self.hi)
+        theta, cost, nfev = lm.refine_batch(self._spectrum(), thetas, mask, lo, hi, max_iter, cost_tol)
+        self.n_eval += int(nfev.sum())
+        return [Solution(theta[i], float(cost[i]), frees[i], int(nfev[i])) for i in range(len(starts))]
 
     def covariance(self, sol: Solution) -> tuple[np.ndarray, np.ndarray]:
         """Linearised covariance of the free parameters (natural units) and the reduced chi-square scale.
@@ -386,8 +332,9 @@ class TwoArcFit:
     def best(self) -> Solution:
         """The lowest chi-square classed two-arc fit.
 
-        The best start of the scan is refined; further starts (an arc a decade or more away) only
-        when that fit ends with a parameter on a class or exponent bound."""
+        The best start of the scan is refined, and with it (in the same batch) further starts (an arc
+        a decade or more away), taken only when the first fit ends with a parameter on a class or
+        exponent bound."""
         starts = self.scan_pairs()
         if not starts:  # no interface-class arc improves on the grain-boundary arc alone
             one = self.scan_one_arc()
@@ -396,10 +343,9 @@ class TwoArcFit:
             one[R2] = 1e-6 * self.zscale
             one[C2] = 1e-6 * self.area_cm2
             starts = [lambda: one]
-        best = self.refine(starts[0]())
-        if self.on_bound(best):
-            for start in starts[1:]:
-                sol = self.refine(start(), max_iter=40)
+        best = self.refine_many([(starts[0](), range(8))], cost_tol=BEST_TOL)[0]
+        if self.on_bound(best) and len(starts) > 1:
+            for sol in self.refine_many([(start(), range(8)) for start in starts[1:]], 40, cost_tol=BEST_TOL):
                 if sol.chi2 < best.chi2:
                     best = sol
         return best
@@ -410,10 +356,33 @@ class TwoArcFit:
         Starts: ``near`` with the interface arc's time constant kept (within its class), and the
         same with the arc at the low-capacitance edge of its class, where it overlaps the grain
         boundary most; for r2 = 0 the one-arc scan."""
-        key = float(r2)
-        if key in self._cache:
-            return self._cache[key]
-        free = (R0, L0, R1, C1, N1) if r2 == 0 else (R0, L0, R1, C1, N1, C2, N2)
+        return self.fixed_r2_many([(r2, near)])[0]
+
+    def fixed_r2_many(self, requests) -> list[Solution]:
+        """``fixed_r2`` for each (r2, near) or (r2, near, explore) of ``requests``, every start of every
+        request in one batch. ``explore`` False leaves out the start at the class edge: for a trial
+        between two profile points already fitted from both starts, the nearer of which is ``near``."""
+        todo: dict[float, list[np.ndarray]] = {}
+        for r2, near, *explore in requests:
+            key = float(r2)
+            if key in self._cache or key in todo:
+                continue
+            todo[key] = self._fixed_r2_starts(key, near, explore[0] if explore else True)
+        starts, owners, limits = [], [], []
+        for key, candidates in todo.items():
+            free = (R0, L0, R1, C1, N1) if key == 0 else (R0, L0, R1, C1, N1, C2, N2)
+            for k, start in enumerate(candidates):
+                start = start.copy()
+                start[R2] = key
+                starts.append((start, free))
+                owners.append(key)
+                limits.append(100 if k == 0 else EDGE_ITER)
+        for key, sol in zip(owners, self.refine_many(starts, limits, cost_tol=PROFILE_TOL), strict=True):
+            if key not in self._cache or sol.chi2 < self._cache[key].chi2:
+                self._cache[key] = sol
+        return [self._cache[float(r2)] for r2, *_ in requests]
+
+    def _fixed_r2_starts(self, r2: float, near: Solution | None, explore: bool = True) -> list[np.ndarray]:
         candidates = []
         if r2 == 0:
             one = self.scan_one_arc()
@@ -424,19 +393,11 @@ class TwoArcFit:
             if r2 > 0 and near.theta[R2] > 0:
                 start[C2] = np.clip(near.theta[C2] * near.theta[R2] / r2, self.lo[C2], self.hi[C2])
             candidates.append(start)
-            if r2 > 0 and start[C2] > 1.05 * self.lo[C2]:
+            if explore and r2 > 0 and start[C2] > 1.05 * self.lo[C2]:
                 edge = start.copy()
                 edge[C2] = self.lo[C2]
                 candidates.append(edge)
-        best = None
-        for start in candidates:
-            start = start.copy()
-            start[R2] = r2
-            sol = self.refine(start, free)
-            if best is None or sol.chi2 < best.chi2:
-                best = sol
-        self._cache[key] = best
-        return best
+        return candidates
 
     def low_frequency_process(self, one: Solution, near: Solution | None = None) -> Solution:
         """The second arc with no upper bound on its capacitance: a process slower than any interface
@@ -452,7 +413,7 @@ class TwoArcFit:
             start = one.theta.copy()
             start[R2], start[C2], start[N2] = r2, 1 / (2 * np.pi * r2 * self.frequency_hz[i]), 0.9
             starts = [start] + ([near.theta] if near is not None and near.theta[R2] > 0 else [])
-            sols = [self.refine(s) for s in starts]
+            sols = self.refine_many([(s, range(8)) for s in starts])
         finally:
             self.hi[C2] = saved
         return min(sols, key=lambda sol: sol.chi2)
@@ -464,65 +425,92 @@ class TwoArcFit:
         error) sets the first trial step. ``upper`` is inf when the data do not bound R2 from above (a
         partial arc continuing far below f_min). If a lower chi-square turns up on the way, the profile
         restarts from it and returns it as ``best``.
+
+        The lower and the upper bound are searched side by side: each round refits the trial values both
+        searches ask for in one batch (:meth:`fixed_r2_many`).
         """
-        s2 = best.chi2 / self.dof
-        r_hat = float(best.theta[R2])
-        steps = 0
-
-        class _Better(Exception):
-            def __init__(self, sol):
-                self.sol = sol
-
-        def delta(r, near):
-            nonlocal steps
-            steps += 1
-            sol = self.fixed_r2(r, near)
-            d = (sol.chi2 - best.chi2) / s2
-            if d < -0.05 and steps < max_steps:
-                raise _Better(sol)
-            return d, sol
-
-        if not (scale and np.isfinite(scale) and scale > 0):
-            scale = max(r_hat, 1e-3 * self.zscale)
-        scale = min(scale, max(r_hat, 1e-3 * self.zscale) * 10)
-        try:
-            # lower side
-            if r_hat <= 0:
-                lower = 0.0
-            else:
-                d0, sol0 = delta(0.0, best)
-                if d0 <= level:
-                    lower = 0.0
-                else:
-                    r = r_hat - np.sqrt(level) * scale
-                    if r <= 0:
-                        lower = self._root(delta, 0.0, d0, sol0, r_hat, 0.0, best, level)
-                    else:
-                        d, sol = delta(r, best)
-                        if d > level:
-                            lower = self._root(delta, r, d, sol, r_hat, 0.0, best, level)
-                        else:
-                            lower = self._root(delta, 0.0, d0, sol0, r, d, sol, level)
-            # upper side: step out until chi-square has risen past the level, then find the crossing
-            r_in, d_in, near = r_hat, 0.0, best
-            r = r_hat + np.sqrt(level) * scale
-            upper = np.inf
-            while steps < max_steps and r < 1e3 * self.zscale:
-                d, sol = delta(r, near)
-                if d > level:
-                    upper = self._root(delta, r_in, d_in, near, r, d, sol, level)
+        while True:
+            if not (scale and np.isfinite(scale) and scale > 0):
+                scale = max(float(best.theta[R2]), 1e-3 * self.zscale)
+            scale = min(scale, max(float(best.theta[R2]), 1e-3 * self.zscale) * 10)
+            s2 = best.chi2 / self.dof
+            steps = [0]  # trial fits so far (the upper search stops stepping out at max_steps)
+            searches = {"lower": self._lower_search(best, level, scale),
+                        "upper": self._upper_search(best, level, scale,
+                                                    lambda steps=steps, limit=max_steps: steps[0] < limit)}
+            # the first trials of both searches (and the lower search's second, needed unless the
+            # interface arc is unresolved) in one batch; the searches then find them ready
+            r_hat = float(best.theta[R2])
+            first = [(r_hat + np.sqrt(level) * scale, best)]
+            if r_hat > 0:
+                first += [(0.0, best), (r_hat - np.sqrt(level) * scale, best)]
+            self.fixed_r2_many([(r, near) for r, near in first if r >= 0])
+            bounds: dict[str, float] = {}
+            asks = {}
+            for side, search in searches.items():
+                try:
+                    asks[side] = next(search)
+                except StopIteration as done:
+                    bounds[side] = done.value
+            better = None
+            while asks:
+                sides = list(asks)
+                sols = self.fixed_r2_many([asks[side] for side in sides])
+                answers = {}
+                for side, sol in zip(sides, sols, strict=True):
+                    steps[0] += 1
+                    d = (sol.chi2 - best.chi2) / s2
+                    if d < -0.05 and steps[0] < max_steps and (better is None or sol.chi2 < better.chi2):
+                        better = sol
+                    answers[side] = (d, sol)
+                if better is not None:
                     break
-                r_in, d_in, near = r, d, sol
-                grow = np.sqrt(level / d) if d > 0.05 * level else 4.0
-                r = r_hat + (r - r_hat) * float(np.clip(1.15 * grow, 1.3, 4.0))
-        except _Better as better:
-            return self.profile(better.sol, level, scale, max_steps - steps)
-        return lower, upper, best
+                for side in sides:
+                    try:
+                        asks[side] = searches[side].send(answers[side])
+                    except StopIteration as done:
+                        bounds[side] = done.value
+                        del asks[side]
+            if better is None:
+                return bounds["lower"], bounds["upper"], best
+            best, max_steps = better, max_steps - steps[0]
 
     @staticmethod
-    def _root(delta, r_a, d_a, sol_a, r_b, d_b, sol_b, level, iterations: int = 6) -> float:
-        """R2 between r_a and r_b where delta crosses ``level``: regula falsi on sqrt(delta) with the
-        Illinois correction, each trial started from the nearer fit."""
+    def _lower_search(best: Solution, level: float, scale: float):
+        """Generator of the lower bound: yields (trial R2, near fit), receives (delta, fit), returns it."""
+        r_hat = float(best.theta[R2])
+        if r_hat <= 0:
+            return 0.0
+        d0, sol0 = yield (0.0, best)
+        if d0 <= level:
+            return 0.0
+        r = r_hat - np.sqrt(level) * scale
+        if r <= 0:
+            return (yield from TwoArcFit._root(0.0, d0, sol0, r_hat, 0.0, best, level))
+        d, sol = yield (r, best)
+        if d > level:
+            return (yield from TwoArcFit._root(r, d, sol, r_hat, 0.0, best, level))
+        return (yield from TwoArcFit._root(0.0, d0, sol0, r, d, sol, level))
+
+    def _upper_search(self, best: Solution, level: float, scale: float, may_step):
+        """Generator of the upper bound: step out until chi-square has risen past the level, then find the
+        crossing; returns inf if the data do not bound R2 from above."""
+        r_hat = float(best.theta[R2])
+        r_in, d_in, near = r_hat, 0.0, best
+        r = r_hat + np.sqrt(level) * scale
+        while may_step() and r < 1e3 * self.zscale:
+            d, sol = yield (r, near)
+            if d > level:
+                return (yield from TwoArcFit._root(r_in, d_in, near, r, d, sol, level))
+            r_in, d_in, near = r, d, sol
+            grow = np.sqrt(level / d) if d > 0.05 * level else 4.0
+            r = r_hat + (r - r_hat) * float(np.clip(1.15 * grow, 1.3, 4.0))
+        return np.inf
+
+    @staticmethod
+    def _root(r_a, d_a, sol_a, r_b, d_b, sol_b, level, iterations: int = 6):
+        """Generator of the R2 between r_a and r_b where delta crosses ``level``: regula falsi on
+        sqrt(delta) with the Illinois correction, each trial started from the nearer fit."""
         target = np.sqrt(level)
         ga, gb = np.sqrt(max(d_a, 0.0)) - target, np.sqrt(max(d_b, 0.0)) - target
         side = 0
@@ -533,7 +521,7 @@ class TwoArcFit:
             width = abs(r_b - r_a)
             r = float(np.clip(r, min(r_a, r_b) + 0.02 * width, max(r_a, r_b) - 0.02 * width))
             near = sol_a if abs(r - r_a) < abs(r - r_b) else sol_b
-            d, sol = delta(r, near)
+            d, sol = yield (r, near, False)
             g = np.sqrt(max(d, 0.0)) - target
             if abs(g) < ROOT_TOL:
                 return r
