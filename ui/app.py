@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("NZSP Workbench")
     app.setApplicationName("NZSP Workbench")
     window = MainWindow(bench, store)
+    termination = close_on_termination(window)
     window.show()
     if args.screenshot is not None:
         def snap() -> None:
@@ -95,7 +96,35 @@ def main(argv: list[str] | None = None) -> int:
             app.quit()
 
         QTimer.singleShot(1500, snap)
-    return app.exec()
+    code = app.exec()
+    termination.restore()
+    return termination.exit_code() or code
+
+
+def close_on_termination(window):
+    """SIGTERM/SIGHUP (where the platform has them) close the session safely instead of killing the window:
+    the run under way is aborted with the signal's name (output off), then the window closes as if the user
+    closed it and the application quits. Qt's event loop runs in C++, where Python's signal handlers wait;
+    a timer lets Python run every 200 ms. Returns the installed ``TerminationSignals`` (``restore()`` it)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.host import TerminationSignals
+
+    def on_signal(name: str) -> None:
+        window.session.abort(f"terminated by signal {name}")
+
+        def close() -> None:
+            window.close()          # closeEvent: waits for the run to end (output off), closes the bench
+            QApplication.quit()
+
+        QTimer.singleShot(0, close)
+
+    termination = TerminationSignals(on_signal).__enter__()
+    window._termination_timer = timer = QTimer(window)
+    timer.timeout.connect(lambda: None)   # a moment of Python for the handler
+    timer.start(200)
+    return termination
 
 
 if __name__ == "__main__":

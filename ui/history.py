@@ -24,6 +24,8 @@ def key_result(record, analysis: dict | None = None) -> str:
     """The one number a user looks for first in a run's result; ``analysis``: the interface resistance kept
     with the run when it was fitted (its ``text``, with uncertainty and method)."""
     result = record.result or {}
+    if (record.abort_reason or "").startswith("THE CURRENT MAY STILL BE ON"):
+        return record.abort_reason      # before any result: someone may touch the cell
     if analysis and analysis.get("text"):
         return f"R_int {analysis['text']}"
     found = ccd_summary(record.status, result)   # a CCD only where a short ended the test
@@ -90,6 +92,8 @@ class HistoryPanel(QWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, record.id)
+                if record.abort_reason:
+                    item.setToolTip(record.abort_reason)
                 self.table.setItem(row, col, item)
         self.message.setText(f"{len(records)} runs in {self.store.path}")
 

@@ -292,8 +292,10 @@ def _run(args) -> int:
         raise CliError(f"{exc} Nothing was started.") from None
     except Exception as exc:  # noqa: BLE001 - say what failed, no traceback
         raise CliError(f"cannot open the bench: {type(exc).__name__}: {exc}", EXIT_NO_BENCH) from None
+    from workbench.host import Terminated, TerminationSignals
     from workbench.session import RunRefused, Session
 
+    termination = TerminationSignals()
     try:
         procedure = protocol.procedure()
         session = Session(bench, store, sample=sample)
@@ -316,9 +318,14 @@ def _run(args) -> int:
             listeners.append(echo)
         t0 = time.perf_counter()
         try:
-            finished = session.run_blocking(procedure, criteria=protocol.criteria, listeners=listeners)
+            # SIGTERM/SIGHUP end the run as Ctrl-C does: aborted, output off, stored with the signal's name
+            with termination:
+                finished = session.run_blocking(procedure, criteria=protocol.criteria, listeners=listeners)
         except RunRefused as exc:
             raise CliError(f"{exc}\nNothing was started.", EXIT_RUN_FAILED) from None
+        except Terminated as exc:
+            raise CliError(f"{exc.reason} before the run started; nothing was started.",
+                           termination.exit_code()) from None
         wall_s = time.perf_counter() - t0
     finally:
         try:
@@ -351,6 +358,8 @@ def _run(args) -> int:
     store.close()
     if finished.status == OUTPUT_UNKNOWN:
         return EXIT_OUTPUT_UNKNOWN
+    if termination.received is not None:   # the shell's code for "ended by that signal", after a safe end
+        return termination.exit_code()
     ok = finished.recorded and finished.status in ("completed", "shorted")
     return EXIT_OK if ok else EXIT_RUN_FAILED
 
@@ -438,18 +447,20 @@ def _runs(args) -> int:
         print(f"no runs in {store.path}")
         return EXIT_OK
     print(
-        f"{'id':>4}  {'kind':<17} {'status':<10} {'started (UTC)':<24} {'sample':<20} {'surface':<16} result"
+        f"{'id':>4}  {'kind':<17} {'status':<11} {'started (UTC)':<24} {'sample':<20} {'surface':<16} result"
     )
     for r in records:
         result = ccd_summary(r.status, r.result) or ""
-        if result:
+        if (r.abort_reason or "").startswith("THE CURRENT MAY STILL BE ON"):
+            result = r.abort_reason[:100]   # before any result: someone may touch the cell
+        elif result:
             pass
         elif r.status == "imported":
             result = f"{r.result.get('n_points', '?')} points from {r.result.get('source_file', r.source_path)}"[:60]
         elif r.abort_reason:
             result = r.abort_reason[:60]
         print(
-            f"{r.id:>4}  {r.kind:<17} {r.status:<10} {r.started_at[:23]:<24} {str(r.sample_name)[:20]:<20} "
+            f"{r.id:>4}  {r.kind:<17} {r.status:<11} {r.started_at[:23]:<24} {str(r.sample_name)[:20]:<20} "
             f"{str(r.surface_state):<16} {result}"
         )
     return EXIT_OK

@@ -11,12 +11,18 @@ Windows  ``%LOCALAPPDATA%`` (``C:\\Users\\<user>\\AppData\\Local``)
 
 ``process_alive(pid)`` asks the system without touching the process: on Windows ``os.kill(pid, 0)``
 would terminate it (``TerminateProcess``), so the process is opened for a status query instead.
+
+``TerminationSignals(on_signal)`` lets a process that drives a current end safely when it is asked to end
+(``SIGTERM``; ``SIGHUP`` when its terminal closes; ``SIGBREAK`` on Windows): only the signals this platform
+has are caught, and only in the main thread.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 APP_DIR = "nzsp-workbench"
@@ -77,3 +83,66 @@ def _windows_process_alive(pid: int) -> bool:
         return code.value == still_active
     finally:
         kernel32.CloseHandle(handle)
+
+
+#: the signals that ask a process to end, by name; those missing on this platform are left out
+TERMINATING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
+
+
+class Terminated(BaseException):
+    """The process was asked to end by a signal (like ``KeyboardInterrupt``, not an ``Exception``)."""
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.reason = f"terminated by signal {signal_name}"
+
+
+def raise_terminated(signal_name: str) -> None:
+    raise Terminated(signal_name)
+
+
+class TerminationSignals:
+    """While entered, the first terminating signal calls ``on_signal(name)`` (in the main thread, between
+    two Python instructions); later ones are ignored, so the cleanup that the first one started is not
+    cut short. The handlers in place before are put back on leaving. Outside the main thread, or for a
+    signal this platform does not have, nothing is installed."""
+
+    def __init__(self, on_signal: Callable[[str], None] = raise_terminated):
+        self.on_signal = on_signal
+        self.received: str | None = None
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum, _frame) -> None:
+        if self.received is not None:
+            return
+        self.signum = signum
+        self.received = signal.Signals(signum).name
+        self.on_signal(self.received)
+
+    def __enter__(self) -> TerminationSignals:
+        for name in TERMINATING_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except (ValueError, OSError):  # not the main thread, or a signal that cannot be caught here
+                pass
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.restore()
+
+    def restore(self) -> None:
+        for signum, previous in self._previous.items():
+            try:
+                signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+        self._previous.clear()
+
+    def exit_code(self) -> int | None:
+        """The shell's code for a process ended by the signal received (128 + its number), else None."""
+        return None if self.signum is None else 128 + int(self.signum)

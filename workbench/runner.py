@@ -45,6 +45,7 @@ from workbench.events import (
     StateChanged,
     StepStarted,
 )
+from workbench.host import Terminated
 from workbench.procedures.analyser_range import analyser_limit, fit_to_analyser
 from workbench.procedures.base import Procedure, RunContext, Stopped
 from workbench.safety import ShortCriteria, ShortDetector
@@ -75,6 +76,13 @@ def output_unknown_text(error: str) -> str:
         f"({error}). Switch the output off on the instrument itself (front panel) or disconnect the cell "
         "leads before touching the cell, then reconnect the cycler."
     )
+
+
+def interruption_reason(exc: BaseException) -> str:
+    """Why a run was aborted from outside: Ctrl-C, or a terminating signal (``host.Terminated``)."""
+    if isinstance(exc, Terminated):
+        return exc.reason
+    return "interrupted from the keyboard"
 
 
 class RunnerError(RuntimeError):
@@ -173,8 +181,8 @@ class Runner:
         try:
             while not self._done.wait(0.1):
                 pass
-        except KeyboardInterrupt:
-            self.abort("interrupted from the keyboard")
+        except (KeyboardInterrupt, Terminated) as exc:
+            self.abort(interruption_reason(exc))
             self._done.wait()
         assert self.finished is not None
         return self.finished

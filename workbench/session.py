@@ -44,6 +44,7 @@ import numpy as np
 from workbench.ccd_outcome import ccd_summary
 from workbench.cell import Sample
 from workbench.events import DataPoint, Event, RunFinished, SafetyEvent, StateChanged
+from workbench.host import Terminated
 from workbench.store import Store
 
 LIVE = "live"
@@ -317,13 +318,20 @@ class Session:
 
     def run_blocking(self, procedure, *, criteria=None, listeners=()) -> RunFinished:
         """Start a run and wait for it (the command line); Ctrl-C aborts it, output off, and still returns
-        its ``RunFinished``."""
-        runner = self.start_run(procedure, criteria=criteria, listeners=listeners)
+        its ``RunFinished``; so does a terminating signal (``workbench.host.Terminated``, raised by the
+        handlers of ``host.TerminationSignals``), with the reason "terminated by signal SIGTERM"."""
+        runner = None
         try:
+            runner = self.start_run(procedure, criteria=criteria, listeners=listeners)
             while runner.wait(0.1) is None:
                 pass
-        except KeyboardInterrupt:
-            runner.abort("interrupted from the keyboard")
+        except (KeyboardInterrupt, Terminated) as exc:
+            runner = runner or self._runner   # the signal may come before start_run returned
+            if runner is None or runner.state == "idle":
+                raise                         # nothing was started
+            from workbench.runner import interruption_reason
+
+            runner.abort(interruption_reason(exc))
             runner.wait()
         return runner.finished
 

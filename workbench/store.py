@@ -75,6 +75,25 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+#: why a run found 'running' whose process has gone is 'interrupted'
+INTERRUPTED_TEXT = "the process running it ended without finishing it; the points it had measured are kept"
+#: the same, for a run that set a current: nothing switched the cycler's output off
+INTERRUPTED_WITH_CURRENT_TEXT = (
+    "THE CURRENT MAY STILL BE ON: check the cycler's output and switch it off (front panel) or disconnect the "
+    "cell leads before touching the cell. The process running this run ended without finishing it (killed, "
+    "crashed or power lost), so nothing switched the output off; the points it had measured are kept"
+)
+
+
+def _has_key(value: Any, key: str) -> bool:
+    """Whether ``key`` is a key of ``value`` or of any dict nested in it (a sequence's plan nests steps)."""
+    if isinstance(value, dict):
+        return key in value or any(_has_key(v, key) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_key(v, key) for v in value)
+    return False
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(to_jsonable(value))
 
@@ -243,11 +262,23 @@ class Store:
                 "WHERE r.status = 'running' AND o.host = ?", (host,)).fetchall()
             gone = [run_id for run_id, pid in rows if not process_alive(pid)]
             for run_id in gone:
-                self._db.execute(
-                    "UPDATE runs SET status='interrupted', abort_reason=? WHERE id=?",
-                    ("the process running it ended without finishing it; the points it had measured are kept",
-                     run_id))
+                reason = INTERRUPTED_TEXT
+                if self._drives_current(run_id):
+                    reason = INTERRUPTED_WITH_CURRENT_TEXT
+                self._db.execute("UPDATE runs SET status='interrupted', abort_reason=? WHERE id=?", (reason, run_id))
             return gone
+
+    def _drives_current(self, run_id: int) -> bool:
+        """Whether a run set a current: its plan has a step with a current, or it stored a cycling point."""
+        row = self._db.execute("SELECT plan FROM runs WHERE id=?", (run_id,)).fetchone()
+        try:
+            plan = json.loads(row[0]) if row and row[0] else {}
+        except ValueError:
+            plan = {}
+        if _has_key(plan, "current_mA"):
+            return True
+        return self._db.execute(
+            "SELECT 1 FROM points WHERE run_id=? AND kind='cycling' LIMIT 1", (run_id,)).fetchone() is not None
 
     # --- writing -------------------------------------------------------------------------------
     def create_run(
