@@ -18,7 +18,8 @@ How it is obtained:
    "partial arc below f_min" when the apex lies below the lowest frequency and the data still bound
    the arc; when the spectrum shows no interface arc (the interval reaches 0), the estimate the paper
    uses for such spectra, Z'data(f_min) - Z'fit(f -> 0) with the grain-boundary arc alone (Krauskopf
-   et al. 2020), with its standard error from the fit's own residual noise; "not resolved" when that
+   et al. 2020), with its standard error from the fit's own residual noise at the lowest frequencies
+   (leverage-corrected, widened for the few residuals it rests on); "not resolved" when that
    is not above twice its error either: a value >= 0 and an upper bound, "not resolved: < X Ohm cm2".
 
 A resistance is never negative: every value and bound is >= 0.
@@ -30,12 +31,14 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.stats
 
 from workbench.impedance.two_arcs import C1, C2, L0, N1, N2, R0, R1, R2, TwoArcFit
 
 CIRCUIT = "R0-L0-p(R1,CPE1)-p(R2,CPE2)"
 LINEAR_MAX_REL_STDERR = 0.02
 PROFILE_LEVEL = 4.0  # chi-square rise, in noise variances, bounding the ~95 % interval
+KRAUSKOPF_POINTS = 10  # lowest frequencies whose residuals give the noise of Z'data(f_min)
 
 METHOD_ARC = "interface arc"
 METHOD_PARTIAL = "partial arc below f_min"
@@ -248,14 +251,35 @@ def _interface_resistance(f, z, area_cm2: float) -> InterfaceResistance:
 def _krauskopf(fit: TwoArcFit, one) -> tuple[float, float, float]:
     """Z'data(f_min) - Z'fit(f -> 0) in Ohm, its standard error and the relative noise of the fit.
 
-    The error combines the noise of the data point (the fit's local relative residual rms times |Z(f_min)|)
-    and the linearised error of R0 + R1, the fit's real part at f -> 0."""
+    The error combines the noise of the data point at f_min and the linearised error of R0 + R1, the
+    fit's real part at f -> 0. The noise is the relative residual rms of the ``KRAUSKOPF_POINTS`` lowest
+    frequencies, each residual's variance taken as the noise variance times (1 - its leverage): the fit
+    follows the points at the end of the band closely (a low-frequency process is fitted to them), so
+    their residuals alone would understate the noise of the point read."""
     i = int(np.argmin(fit.frequency_hz))
-    dof = max(2 * fit.z.size - len(one.free), 1)
-    noise = float(fit.noise_rel[i]) * math.sqrt(one.chi2 / dof)
+    noise = _end_noise(fit, one)
     value = float(fit.z[i].real - (one.theta[R0] + one.theta[R1]))
     cov, idx = fit.covariance(one)  # R0 and R1 are free in every fit
     pos = [list(idx).index(R0), list(idx).index(R1)]
     var_dc = float(cov[np.ix_(pos, pos)].sum())
     se = math.sqrt((noise * abs(fit.z[i])) ** 2 + max(var_dc, 0.0))
     return value, se, noise
+
+
+def _end_noise(fit: TwoArcFit, sol) -> float:
+    """Relative noise (per part) at the low-frequency end of the band, corrected for the fit's leverage."""
+    z_fit, j = fit.model(sol.theta, want_jac=True)
+    jw = j[list(sol.free)] * fit.w
+    jr = np.concatenate([jw.real, jw.imag], axis=1).T  # (2 N, free)
+    scale = np.sqrt(np.sum(jr * jr, axis=0))
+    scale[scale == 0] = 1.0
+    u, sv, _ = np.linalg.svd(jr / scale, full_matrices=False)
+    u = u[:, sv > np.finfo(float).eps * max(jr.shape) * sv[0]]
+    h = np.sum(u * u, axis=1)  # leverage of each residual
+    n = fit.z.size
+    low = np.argsort(fit.frequency_hz)[:KRAUSKOPF_POINTS]
+    e = np.abs(fit.z[low] - z_fit[low]) ** 2 / np.abs(z_fit[low]) ** 2  # both parts
+    dof = max(float(np.sum(2.0 - h[low] - h[low + n])), 1.0)
+    # the noise is known from ``dof`` residuals only: its error widened as Student's t widens a 95 % interval
+    widen = float(scipy.stats.t.ppf(0.975, dof) / scipy.stats.norm.ppf(0.975))
+    return float(np.sqrt(np.sum(e) / dof)) * widen
