@@ -44,9 +44,16 @@ N_STARTS = 3
 BEST_TOL = 1e-4
 #: a profile bound is where sqrt(chi-square rise / noise variance) is within this of sqrt(level)
 ROOT_TOL = 0.1
-#: relative cost decrease at which the refits of the profile stop
-PROFILE_TOL = lm.COST_TOL
-EDGE_ITER = 100
+#: the two further trials of a root-finding round, either side of the regula falsi point (share of the bracket)
+ROOT_SPREAD = 0.1
+#: a bracket this share of the first one wide ends the search (the profile steps across the level there)
+ROOT_WIDTH = 0.03
+#: relative cost decrease at which the refits of the profile stop: ~0.03 noise variances, against the
+#: 0.4 that ``ROOT_TOL`` allows a bound's chi-square
+PROFILE_TOL = 1e-4
+#: accepted steps allowed to a profile refit from the class-edge start (one from the neighbouring
+#: profile point gets 100): it is there to find another minimum, and it only ever counts if it ends lower
+EDGE_ITER = 6
 
 R0, L0, R1, C1, N1, R2, C2, N2 = range(8)
 NAMES = ("R0", "L0", "R1", "C1", "n1", "R2", "C2", "n2")
@@ -438,13 +445,6 @@ class TwoArcFit:
             searches = {"lower": self._lower_search(best, level, scale),
                         "upper": self._upper_search(best, level, scale,
                                                     lambda steps=steps, limit=max_steps: steps[0] < limit)}
-            # the first trials of both searches (and the lower search's second, needed unless the
-            # interface arc is unresolved) in one batch; the searches then find them ready
-            r_hat = float(best.theta[R2])
-            first = [(r_hat + np.sqrt(level) * scale, best)]
-            if r_hat > 0:
-                first += [(0.0, best), (r_hat - np.sqrt(level) * scale, best)]
-            self.fixed_r2_many([(r, near) for r, near in first if r >= 0])
             bounds: dict[str, float] = {}
             asks = {}
             for side, search in searches.items():
@@ -455,14 +455,16 @@ class TwoArcFit:
             better = None
             while asks:
                 sides = list(asks)
-                sols = self.fixed_r2_many([asks[side] for side in sides])
+                sols = iter(self.fixed_r2_many([ask for side in sides for ask in asks[side]]))
                 answers = {}
-                for side, sol in zip(sides, sols, strict=True):
+                for side in sides:
                     steps[0] += 1
-                    d = (sol.chi2 - best.chi2) / s2
-                    if d < -0.05 and steps[0] < max_steps and (better is None or sol.chi2 < better.chi2):
-                        better = sol
-                    answers[side] = (d, sol)
+                    answers[side] = []
+                    for sol in [next(sols) for _ in asks[side]]:
+                        d = (sol.chi2 - best.chi2) / s2
+                        if d < -0.05 and steps[0] < max_steps and (better is None or sol.chi2 < better.chi2):
+                            better = sol
+                        answers[side].append((d, sol))
                 if better is not None:
                     break
                 for side in sides:
@@ -481,13 +483,15 @@ class TwoArcFit:
         r_hat = float(best.theta[R2])
         if r_hat <= 0:
             return 0.0
-        d0, sol0 = yield (0.0, best)
+        [(d0, sol0)] = yield [(0.0, best)]
         if d0 <= level:
             return 0.0
         r = r_hat - np.sqrt(level) * scale
         if r <= 0:
             return (yield from TwoArcFit._root(0.0, d0, sol0, r_hat, 0.0, best, level))
-        d, sol = yield (r, best)
+        [(d, sol)] = yield [(r, best)]
+        if _at_level(d, level):
+            return r
         if d > level:
             return (yield from TwoArcFit._root(r, d, sol, r_hat, 0.0, best, level))
         return (yield from TwoArcFit._root(0.0, d0, sol0, r, d, sol, level))
@@ -499,7 +503,9 @@ class TwoArcFit:
         r_in, d_in, near = r_hat, 0.0, best
         r = r_hat + np.sqrt(level) * scale
         while may_step() and r < 1e3 * self.zscale:
-            d, sol = yield (r, near)
+            [(d, sol)] = yield [(r, near)]
+            if _at_level(d, level):
+                return r
             if d > level:
                 return (yield from TwoArcFit._root(r_in, d_in, near, r, d, sol, level))
             r_in, d_in, near = r, d, sol
@@ -509,30 +515,40 @@ class TwoArcFit:
 
     @staticmethod
     def _root(r_a, d_a, sol_a, r_b, d_b, sol_b, level, iterations: int = 6):
-        """Generator of the R2 between r_a and r_b where delta crosses ``level``: regula falsi on
-        sqrt(delta) with the Illinois correction, each trial started from the nearer fit."""
+        """Generator of the R2 between r_a and r_b where delta crosses ``level``.
+
+        Each round asks for three trials in one batch: the regula falsi point on sqrt(delta) and two
+        points ``ROOT_SPREAD`` of the bracket to either side of it, each started from the nearer fitted
+        point; the next bracket is the tightest pair of points around the crossing, so a profile that is
+        not linear in sqrt(delta) still closes in within a round or two. Where the profile steps across
+        the level (another minimum takes over), the bracket narrows around the step and the search ends
+        once it is ``ROOT_WIDTH`` of the first one wide."""
         target = np.sqrt(level)
-        ga, gb = np.sqrt(max(d_a, 0.0)) - target, np.sqrt(max(d_b, 0.0)) - target
-        side = 0
+        points = [(r_a, np.sqrt(max(d_a, 0.0)) - target, sol_a), (r_b, np.sqrt(max(d_b, 0.0)) - target, sol_b)]
+        a, b = points
+        start_width = abs(r_b - r_a)
         for _ in range(iterations):
-            if ga == gb:
+            (ra, ga, sa), (rb, gb, sb) = a, b
+            width = abs(rb - ra)
+            if ga == gb or width <= ROOT_WIDTH * start_width:  # closed in on a step of the profile
                 break
-            r = r_a + (r_b - r_a) * ga / (ga - gb)
-            width = abs(r_b - r_a)
-            r = float(np.clip(r, min(r_a, r_b) + 0.02 * width, max(r_a, r_b) - 0.02 * width))
-            near = sol_a if abs(r - r_a) < abs(r - r_b) else sol_b
-            d, sol = yield (r, near, False)
-            g = np.sqrt(max(d, 0.0)) - target
-            if abs(g) < ROOT_TOL:
-                return r
-            if (g > 0) == (ga > 0):
-                r_a, ga, sol_a = r, g, sol
-                if side == -1:
-                    gb /= 2
-                side = -1
-            else:
-                r_b, gb, sol_b = r, g, sol
-                if side == 1:
-                    ga /= 2
-                side = 1
-        return float(r_a + (r_b - r_a) * ga / (ga - gb)) if ga != gb else float(0.5 * (r_a + r_b))
+            inner = (min(ra, rb) + 0.02 * width, max(ra, rb) - 0.02 * width)
+            r = float(np.clip(ra + (rb - ra) * ga / (ga - gb), *inner))
+            trials = sorted({float(np.clip(r + k * ROOT_SPREAD * width, *inner)) for k in (-1, 0, 1)})
+            answers = yield [(t, sa if abs(t - ra) < abs(t - rb) else sb, False) for t in trials]
+            new = [(t, np.sqrt(max(d, 0.0)) - target, sol) for t, (d, sol) in zip(trials, answers, strict=True)]
+            closest = min(new, key=lambda p: abs(p[1]))
+            if abs(closest[1]) < ROOT_TOL:
+                return closest[0]
+            # the new bracket: the first sign change met going from a towards b
+            ordered = sorted([a, b, *new], key=lambda p: p[0], reverse=bool(ra > rb))
+            for p, q in zip(ordered, ordered[1:], strict=False):
+                if (p[1] > 0) != (q[1] > 0):
+                    a, b = p, q
+                    break
+        (ra, ga, _), (rb, gb, _) = a, b
+        return float(ra + (rb - ra) * ga / (ga - gb)) if ga != gb else float(0.5 * (ra + rb))
+
+def _at_level(delta: float, level: float) -> bool:
+    """A profile trial close enough to the bound sought: sqrt(delta) within ``ROOT_TOL`` of sqrt(level)."""
+    return abs(np.sqrt(max(delta, 0.0)) - np.sqrt(level)) < ROOT_TOL
