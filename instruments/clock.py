@@ -4,7 +4,8 @@ Procedures and emulated instruments never call ``time.sleep`` directly; they ask
 so that an eight-hour critical-current test runs in seconds against the emulated cell.
 
 - ``RealClock``: wall time (``time.monotonic``); used with real instruments.
-- ``AcceleratedClock(speed)``: emulated time runs ``speed`` times faster than the wall clock.
+- ``AcceleratedClock(speed)``: emulated time runs ``speed`` times faster than the wall clock; while a run
+  is under way it is paced by the run (it never runs ahead of the run's work), see the class.
 - ``ManualClock``: time moves only when someone sleeps; sleeping costs no wall time. For tests.
 """
 
@@ -29,6 +30,12 @@ class Clock:
         """How long ``seconds`` of clock time take on the wall clock."""
         return seconds / self.speed
 
+    def begin_pacing(self) -> None:  # noqa: B027 - only an accelerated clock is paced
+        """A run begins: bench time must not run ahead of its work (see ``AcceleratedClock``)."""
+
+    def end_pacing(self) -> None:  # noqa: B027
+        """The run ended (or paused): bench time may run free again."""
+
 
 class RealClock(Clock):
     def __init__(self) -> None:
@@ -43,20 +50,79 @@ class RealClock(Clock):
 
 
 class AcceleratedClock(Clock):
-    """Emulated time that runs ``speed`` times faster than the wall clock."""
+    """Emulated time that runs ``speed`` times faster than the wall clock, paced by the run it serves.
 
-    def __init__(self, speed: float = 1.0) -> None:
+    Free running, bench time is ``speed`` x wall time. While a run is paced (``begin_pacing`` ..
+    ``end_pacing``: the runner does it for the length of a run, a pause excepted), bench time passes only
+    towards the end of a wait: a ``sleep`` lets it run at ``speed`` up to that sleep's end and no further,
+    and the work in between (reading an instrument, storing a point, drawing a plot on a busy host) costs
+    no bench time. So a sample planned every second is taken every second of bench time and a half-cycle
+    lasts as planned however slowly the host keeps up; only the wall time grows. ``paced=False`` gives
+    the free-running clock whatever the runner asks (bench time runs on while the host is busy).
+    """
+
+    def __init__(self, speed: float = 1.0, *, paced: bool = True) -> None:
         if not speed > 0:
             raise ValueError(f"clock speed must be positive, got {speed!r}")
         self.speed = float(speed)
-        self._t0 = time.monotonic()
+        self.paced = paced
+        self._lock = threading.Lock()
+        self._base_bench = 0.0              # bench time at the wall instant _base_wall
+        self._base_wall = time.monotonic()
+        self._pacing = 0                    # how many asked for pacing
+        self._limit = 0.0                   # while pacing, bench time goes no further than this
+        self._waits: list[float] = []       # the ends of the sleeps under way
+
+    def _now(self) -> float:
+        free = self._base_bench + (time.monotonic() - self._base_wall) * self.speed
+        return min(free, self._limit) if self._pacing else free
+
+    def _rebase(self) -> float:
+        """Bench time now, made the origin of what follows (no jump when the rules change)."""
+        now = self._now()
+        self._base_bench, self._base_wall = now, time.monotonic()
+        return now
 
     def now(self) -> float:
-        return (time.monotonic() - self._t0) * self.speed
+        with self._lock:
+            return self._now()
+
+    def begin_pacing(self) -> None:
+        """From now on bench time passes only towards the end of a sleep (those under way included)."""
+        if not self.paced:
+            return
+        with self._lock:
+            now = self._rebase()
+            self._limit = max([now, *self._waits]) if not self._pacing else max(self._limit, now)
+            self._pacing += 1
+
+    def end_pacing(self) -> None:
+        """Back to free running (when every ``begin_pacing`` has had its end), from where bench time is."""
+        if not self.paced:
+            return
+        with self._lock:
+            if self._pacing:
+                self._rebase()
+                self._pacing -= 1
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds / self.speed)
+        if not seconds > 0:
+            return
+        with self._lock:
+            end = self._rebase() + seconds
+            self._waits.append(end)
+            if self._pacing:
+                self._limit = max(self._limit, end)
+        try:
+            while True:
+                with self._lock:
+                    remaining = end - self._now()
+                if remaining <= 0:
+                    return
+                time.sleep(remaining / self.speed)
+        finally:
+            with self._lock:
+                self._waits.remove(end)
 
 
 class ManualClock(Clock):

@@ -85,6 +85,14 @@ def interruption_reason(exc: BaseException) -> str:
     return "interrupted from the keyboard"
 
 
+def _pacing(clock: Any, on: bool) -> None:
+    """Ask an emulated clock to pace bench time by the run (``on``) or to run free again; a clock that is
+    not paced (the wall clock, the manual clock) has nothing to do."""
+    method = getattr(clock, "begin_pacing" if on else "end_pacing", None)
+    if method is not None:
+        method()
+
+
 class RunnerError(RuntimeError):
     """The runner was used out of order (started twice, waited before starting)."""
 
@@ -203,9 +211,13 @@ class Runner:
             ctx.galvanostat.safe_state()
             ctx.output_is_on = False
         self._set_state("paused")
-        with self._cond:
-            while self._pause_requested and self._abort_reason is None:
-                self._cond.wait(0.1)
+        _pacing(ctx.clock, False)   # a pause lasts as long as the user wants: emulated time runs free
+        try:
+            with self._cond:
+                while self._pause_requested and self._abort_reason is None:
+                    self._cond.wait(0.1)
+        finally:
+            _pacing(ctx.clock, True)
         ctx.paused_s += ctx.clock.now() - t_paused
         if self._abort_reason is not None:
             raise Stopped(self._abort_reason)
@@ -258,6 +270,13 @@ class Runner:
         )
 
     def _work(self) -> None:
+        _pacing(self.bench.clock, True)   # emulated time never runs ahead of the run's work
+        try:
+            self._work_paced()
+        finally:
+            _pacing(self.bench.clock, False)
+
+    def _work_paced(self) -> None:
         status, reason = "completed", ""
         self.ctx = ctx = RunContext(self.bench, self.sample, control=self)
         generator = None
