@@ -92,6 +92,8 @@ class CellParameters:
     soft_jitter: float = 0.35                # log-normal scatter of a soft filament under current
     soft_to_hard_s: float = 20.0             # seconds of current through a soft short until it is hard
     hard_short_ohm: tuple[float, float] = (0.1, 1.0)
+    sodium_mAh_cm2: float = 19.4             # Na in each electrode as assembled (11 mAh on an 8.5 mm disc)
+    depletion_fraction: float = 0.05         # the last part of an electrode's Na: islands, less contact
     dc_noise_v: float = 2e-5
     rest_noise_v: float = 1e-5
 
@@ -106,6 +108,7 @@ class _Electrode:
     voids_mAh_cm2: float = 0.0        # charge stripped at or above the CCD
     vulnerable: bool = False          # being plated onto voids: a filament is nucleating
     nucleated_mAh_cm2: float = 0.0
+    sodium_mAh_cm2: float = math.inf  # Na left in this electrode
 
 
 WORKING, COUNTER = 0, 1
@@ -137,8 +140,8 @@ class CellModel:
         self._r_gb25 = p.thickness_cm / (p.total_conductivity_S_cm * self._area) - self._r_bulk25
         self._c_gb = 1.0 / (2 * math.pi * p.gb_apex_hz * self._r_gb25)
         m = p.counter_electrode_margin
-        self._electrodes = (_Electrode(ccd, self.preset.pore_onset_mA_cm2),
-                            _Electrode(ccd * m, self.preset.pore_onset_mA_cm2 * m))
+        self._electrodes = (_Electrode(ccd, self.preset.pore_onset_mA_cm2, sodium_mAh_cm2=p.sodium_mAh_cm2),
+                            _Electrode(ccd * m, self.preset.pore_onset_mA_cm2 * m, sodium_mAh_cm2=p.sodium_mAh_cm2))
         self._lock = threading.RLock()
         self._t = self.clock.now()
         self._current_a = 0.0
@@ -236,6 +239,13 @@ class CellModel:
             self._advance(self.clock.now())
             return tuple(e.pores_mAh_cm2 for e in self._electrodes)
 
+    @property
+    def sodium_mAh_cm2(self) -> tuple[float, float]:
+        """Na left in the working and the counter electrode, mAh/cm2 (stripping takes it, plating adds)."""
+        with self._lock:
+            self._advance(self.clock.now())
+            return tuple(e.sodium_mAh_cm2 for e in self._electrodes)
+
     # --- resistances -------------------------------------------------------------------------
     @staticmethod
     def _arrhenius(ea_ev: float, temperature_c: float) -> float:
@@ -253,9 +263,16 @@ class CellModel:
     def _interfaces_area(self, t_c: float) -> tuple[float, tuple[float, float]]:
         """Charge-transfer resistance and each electrode's constriction resistance, Ohm cm2."""
         a = self._arrhenius(self.params.ea_interface_ev, t_c)
-        r_c = tuple(self.preset.r_interface_ohm_cm2 * a + self._r_pore_area(e.pores_mAh_cm2)
+        r_c = tuple((self.preset.r_interface_ohm_cm2 * a + self._r_pore_area(e.pores_mAh_cm2)) / self._contact(e)
                     for e in self._electrodes)
         return self.params.r_ct_ohm_cm2 * a, r_c
+
+    def _contact(self, e: _Electrode) -> float:
+        """The fraction of an electrode's area still in contact with Na: 1 until its last Na (the last
+        ``depletion_fraction`` of what it was assembled with) breaks into islands, then in proportion to what
+        is left; 1e-12 when none is left (the current collector alone on the pellet: an open circuit)."""
+        p = self.params
+        return min(1.0, max(1e-12, e.sodium_mAh_cm2 / (p.depletion_fraction * p.sodium_mAh_cm2)))
 
     def resistances_ohm(self, temperature_c: float | None = None) -> dict[str, float]:
         """The present equivalent-circuit resistances (Ohm), both interfaces together, and the short's."""
@@ -368,6 +385,8 @@ class CellModel:
         plated = self._electrodes[COUNTER if self._current_a > 0 else WORKING]
         dq = j * dt / 3600.0
         self._q_half += dq
+        stripped.sodium_mAh_cm2 = max(0.0, stripped.sodium_mAh_cm2 - dq)   # no more than it has
+        plated.sodium_mAh_cm2 += dq
         if self._short == "none" and plated.vulnerable:
             need = p.nucleation_mAh_cm2 - plated.nucleated_mAh_cm2
             plated.nucleated_mAh_cm2 += dq
