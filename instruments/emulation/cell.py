@@ -33,6 +33,11 @@ weaker one (its CCD is the surface's; the counter electrode's is ``counter_elect
 higher), so the short comes on plating onto the working electrode, a negative-current half-cycle, as in
 the paper's cell.
 
+Sodium runs out: each electrode holds ``sodium_mAh_cm2`` (the paper's 11 mAh electrodes); stripping moves
+it to the other electrode. Over its last ``depletion_fraction`` an electrode's contact area, so its
+constriction resistance, goes with what is left, and with none left the circuit is open: the voltage goes
+to the source's compliance (a long one-way hold ends there).
+
 Temperature: Arrhenius for bulk, grain boundaries and interfaces; the CCD, pore onset and pore relaxation
 follow the creep of Na (its self-diffusion activation energy). The state (pores, voids, short) is
 integrated exactly, piecewise in clock time, so a reading at clock time t gives the cell at t however
