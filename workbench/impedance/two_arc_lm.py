@@ -83,7 +83,8 @@ def refine_batch(sp: Spectrum, thetas, free, lo_x, hi_x, max_iter=100, cost_tol:
 
     Per member: a projected Levenberg-Marquardt (bounds by clipping; a variable on a bound with the
     gradient pushing outwards held for the step), stopping when a step no longer lowers the cost by more
-    than ``cost_tol`` relative, when the step is negligible, or when no damping finds a lower cost.
+    than ``cost_tol`` relative, when the linearisation (trusted: little damping) predicts no more than that
+    for the next step, which is then not tried, or when no damping finds a lower cost.
     The state of the members still iterating is kept compact, so an iteration costs the same few dozen
     array operations whatever the batch size."""
     with np.errstate(all="ignore"):  # trial steps may overflow or meet a singular system: they are rejected
@@ -136,6 +137,13 @@ def _refine_batch(sp, thetas, free, lo_x, hi_x, max_iter, cost_tol):
         jdx = np.einsum("bk,bkn->bn", dx, jac)
         # the cost decrease the linearisation predicts for the step taken (after clipping)
         pred = -2.0 * np.einsum("bk,bk->b", g, dx) - np.einsum("bn,bn->b", jdx, jdx)
+        # a step that by the linearisation cannot lower the cost by more than the tolerance ends the fit
+        # without being tried (with little damping the linearisation is trusted)
+        flat = (pred <= cost_tol * cost) & (lam <= 1e-2)
+        if flat.all():
+            out_theta[idx], out_cost[idx] = theta, cost
+            nfev[idx] = evaluations
+            break
         theta_new = _theta_of(x_new)
         res_new, jac_new = residuals_and_jacobian(sp, theta_new)
         evaluations += 1
@@ -148,7 +156,8 @@ def _refine_batch(sp, thetas, free, lo_x, hi_x, max_iter, cost_tol):
         lam *= np.where(ok, np.fmax(1.0 / 3.0, 1.0 - t * t * t), nu)
         np.maximum(lam, 1e-9, out=lam)
         nu = np.where(ok, 2.0, nu + nu)
-        done = np.where(ok, (gain <= cost_tol * cost) | (steps >= max_iter), lam >= LAMBDA_MAX)
+        ok &= ~flat
+        done = np.where(ok, (gain <= cost_tol * cost) | (steps >= max_iter), lam >= LAMBDA_MAX) | flat
         if ok.all():
             x, theta, cost, res, jac = x_new, theta_new, c_new, res_new, jac_new
         else:
