@@ -517,7 +517,7 @@ class TwoArcFit:
     def _root(r_a, d_a, sol_a, r_b, d_b, sol_b, level, iterations: int = 6):
         """Generator of the R2 between r_a and r_b where delta crosses ``level``.
 
-        Each round asks for three trials in one batch: the regula falsi point on sqrt(delta) and two
+        Each round asks for three trials in one batch: the regula falsi point on sqrt(delta) (Illinois) and two
         points ``ROOT_SPREAD`` of the bracket to either side of it, each started from the nearer fitted
         point; the next bracket is the tightest pair of points around the crossing, so a profile that is
         not linear in sqrt(delta) still closes in within a round or two. Where the profile steps across
@@ -544,7 +544,9 @@ class TwoArcFit:
             ordered = sorted([a, b, *new], key=lambda p: p[0], reverse=bool(ra > rb))
             for p, q in zip(ordered, ordered[1:], strict=False):
                 if (p[1] > 0) != (q[1] > 0):
-                    a, b = p, q
+                    # an end kept from the last bracket weighs half (Illinois), so that regula falsi
+                    # does not creep towards the crossing from one side
+                    a, b = [(e[0], 0.5 * e[1], e[2]) if e is a or e is b else e for e in (p, q)]
                     break
         (ra, ga, _), (rb, gb, _) = a, b
         return float(ra + (rb - ra) * ga / (ga - gb)) if ga != gb else float(0.5 * (ra + rb))
