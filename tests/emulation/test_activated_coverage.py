@@ -20,9 +20,11 @@ ACTIVATED = ["as sintered", "EtOH500-anneal", "dry500-anneal", "EtOH4000-anneal"
 
 @pytest.mark.timeout(600)
 def test_activated_interfaces_inside_their_interval_in_nine_runs_of_ten(tmp_path):
+    # 15 seeds x 4 cells: 57 of 60 runs hold the truth (53, below the 54 asked, with the error from an
+    # edge-padded window around the last point)
     outcomes = []
     for state in ACTIVATED:
-        for seed in range(1, 11):
+        for seed in range(1, 16):
             bench = Bench(dataclasses.replace(load_config(), seed=seed), clock=ManualClock())
             session = Session(bench, Store(tmp_path / f"{state}-{seed}.sqlite"), sample=Sample.paper(state))
             finished = session.run_blocking(ImpedanceSweep(ImpedanceSweepParameters()))
