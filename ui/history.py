@@ -4,6 +4,7 @@ into the plots, export it, or select several and compare them."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ccd_outcome import ccd_summary
+
+ALARM_RED = "#b00020"
 
 
 def key_result(record, analysis: dict | None = None) -> str:
@@ -94,6 +97,8 @@ class HistoryPanel(QWidget):
                 item.setData(Qt.UserRole, record.id)
                 if record.abort_reason:
                     item.setToolTip(record.abort_reason)
+                    if record.abort_reason.startswith("THE CURRENT MAY STILL BE ON") and col >= 5:
+                        item.setForeground(QColor(ALARM_RED))   # status and key result: an alarm
                 self.table.setItem(row, col, item)
         self.message.setText(f"{len(records)} runs in {self.store.path}")
 

@@ -67,7 +67,7 @@ def test_sigterm_aborts_the_run_with_the_output_off_and_closes_the_window(qtbot,
 def test_the_history_puts_the_current_may_be_on_first_for_an_interrupted_hold(qtbot, tmp_path, monkeypatch):
     """A hold (a current set) and a sweep whose process died: found interrupted when the workspace is opened
     again; the hold's key result in the history is the warning (before its other numbers), the sweep's not."""
-    from ui.history import HistoryPanel
+    from ui.history import ALARM_RED, HistoryPanel
     from workbench.cell import Sample
     from workbench.procedures.impedance_sweep import ImpedanceSweep
 
@@ -81,6 +81,9 @@ def test_the_history_puts_the_current_may_be_on_first_for_an_interrupted_hold(qt
     panel = HistoryPanel(store)
     qtbot.addWidget(panel)
     shown = {panel.table.item(row, 3).text(): panel.table.item(row, 6).text() for row in range(2)}
+    red = {panel.table.item(row, 3).text(): panel.table.item(row, 6).foreground().color().name() == ALARM_RED
+           for row in range(2)}
     store.close()
     assert shown["hold"].startswith("THE CURRENT MAY STILL BE ON: check the cycler's output")
     assert shown["impedance_sweep"].startswith("the process running it ended without finishing it")
+    assert red == {"hold": True, "impedance_sweep": False}
