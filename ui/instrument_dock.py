@@ -7,6 +7,8 @@ all three stay in view with their readings, and the manual controls get the room
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -34,6 +36,16 @@ def short_identity(identity: str) -> str:
     """The maker and model of an identity string (the first two fields of a ``*IDN?`` reply)."""
     text = ", ".join(part.strip() for part in identity.split(",")[:2])
     return text if len(text) <= IDENTITY_CHARACTERS else text[:IDENTITY_CHARACTERS - 1] + "…"
+
+
+def stale_line(values: dict) -> str:
+    """'No reading since HH:MM:SS: why' for readings that are no longer true (local time)."""
+    read_at = values.get("read_at")
+    reason = values.get("stale", "")
+    if read_at is None:
+        found = time.localtime(values.get("stale_at") or time.time())
+        return f"No reading ({time.strftime('%H:%M:%S', found)}): {reason}"
+    return f"No reading since {time.strftime('%H:%M:%S', time.localtime(read_at))}: {reason}"
 
 
 class InstrumentDock(QDockWidget):
@@ -74,6 +86,13 @@ class InstrumentDock(QDockWidget):
         self.cell_label.setWordWrap(True)
         form.addRow("Measures", self.cell_label)
         form.setRowVisible(self.cell_label, False)
+        self.stale_label = QLabel("")
+        self.stale_label.setObjectName("stale")
+        self.stale_label.setWordWrap(True)
+        self.stale_label.setStyleSheet("color: #c62828;")
+        self.stale_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form.addRow(self.stale_label)  # the whole width: what is no longer true, since when, and why
+        form.setRowVisible(self.stale_label, False)
         self._reading_labels: dict[str, QLabel] = {}
         self._shown: set[str] = set()
         self._readings_form = form
@@ -96,6 +115,7 @@ class InstrumentDock(QDockWidget):
             self.identity_label.setText("—")
             state, colour = ("error", "#c62828") if error else ("disconnected", "#757575")
         self.identity_label.setToolTip(f"{self.identity or 'no instrument'}\n({where})")
+        self._state = (state, colour)
         self.state_label.setText(state)
         self.error_label.setText(error or "")
         self._readings_form.setRowVisible(self.error_label, bool(error) and instrument is None)
@@ -115,7 +135,11 @@ class InstrumentDock(QDockWidget):
 
     def show_readings(self, values: dict) -> None:
         """Show the role's last readings; they replace the previous ones whole (a reading not in
-        ``values``, such as the current once the output is off, is no longer shown)."""
+        ``values``, such as the current once the output is off, is no longer shown). Stale readings
+        (``values["stale"]``: the instrument did not answer, or a run ended without confirming its state)
+        are greyed under a red line saying since when there has been no reading and why; a cycler's
+        output then reads UNKNOWN in red."""
+        stale = values.get("stale")
         for key, value in values.items():
             spec = _READING_LABELS.get(key)
             if spec is None:
@@ -127,12 +151,26 @@ class InstrumentDock(QDockWidget):
                 label.setObjectName(key)
                 self._reading_labels[key] = label
                 self._readings_form.addRow(name, label)
-            label.setText(fmt.format(value * (scale[0] if scale else 1)))
-            if key == "output":
-                label.setStyleSheet("font-weight: bold; color: #c62828;" if value == "on" else "")
+            if key == "output" and value == "unknown":
+                label.setText("UNKNOWN")
+            else:
+                label.setText(fmt.format(value * (scale[0] if scale else 1)))
+            if key == "output" and value in ("on", "unknown"):
+                label.setStyleSheet("font-weight: bold; color: #c62828;")
+            else:
+                label.setStyleSheet("color: #9e9e9e;" if stale else "")
         for key, label in self._reading_labels.items():
             self._readings_form.setRowVisible(label, key in values)
         self._shown = {key for key in values if key in self._reading_labels}
+        self.stale_label.setText(stale_line(values) if stale else "")
+        self._readings_form.setRowVisible(self.stale_label, bool(stale))
+        state, colour = ("not answering", "#c62828") if stale else self._state
+        self.state_label.setText(state)
+        self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+
+    def stale_text(self) -> str:
+        """The line that says the readings are stale ("" while they are true)."""
+        return self.stale_label.text() if not self.stale_label.isHidden() else ""
 
     def reading_text(self, key: str) -> str | None:
         """What the dock shows for a reading now (None when it is not shown)."""

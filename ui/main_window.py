@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
         if role != "stage":
             return
         rows = [(v["time_s"], v["temperature_c"], v.get("setpoint_c", math.nan)) for v in series
-                if "temperature_c" in v and "time_s" in v]
+                if "temperature_c" in v and "time_s" in v and not v.get("stale")]  # stale: no new reading
         if rows:
             t, temperature, setpoint = (np.array(column, float) for column in zip(*rows, strict=True))
             self.temperature.append(t, temperature, setpoint)

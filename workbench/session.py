@@ -24,6 +24,8 @@ run_finished        the ``RunFinished`` (the session is idle again)             
 spectrum_changed    the new ``Spectrum`` (a new live sweep began, a run opened) caller or worker
 analysis_changed    the new ``SpectrumAnalysis``, or None when it was cleared   the caller's thread
 readings_changed    ``(role, values)``; ``session.readings[role]`` is the same   monitor or worker
+                    (``values["stale"]``: why they are no longer true, see
+                    ``mark_stale``)
 instrument_failed   ``(role, message)``: the monitor could not read a role      monitor
 =================== =========================================================== ====================
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -369,6 +372,8 @@ class Session:
         if isinstance(event, DataPoint):
             if event.kind == "impedance":
                 self._live_point(event)
+                if "stale" in self.readings.get("fra", {}):
+                    self._set_readings("fra", {})  # the analyser answers again
             elif event.kind == "cycling":
                 v = event.values
                 self._set_readings("galvanostat", {
@@ -384,8 +389,7 @@ class Session:
         if isinstance(event, RunFinished):
             with self._lock:
                 self._runner = None
-            if runner is not None and runner.procedure.uses_galvanostat:
-                self._set_readings("galvanostat", {"output": "off"})
+            self._readings_after(event, runner)
             description = self._describe_cell()
             if description != self.cell_description:  # e.g. the run shorted the cell
                 self.cell_description = description
@@ -555,11 +559,69 @@ class Session:
     def _set_readings(self, role: str, values: dict[str, Any]) -> None:
         values = dict(values)
         values.setdefault("time_s", self.now())
+        values.setdefault("read_at", time.time())   # wall clock: "no reading since HH:MM:SS" if it goes stale
         if role == "galvanostat" and "current_a" in values and "current_density_mA_cm2" not in values:
             values["current_density_mA_cm2"] = values["current_a"] * 1e3 / self.area_cm2
         with self._lock:
             self.readings[role] = values
         self.events.readings_changed.emit((role, values))
+
+    def _readings_after(self, finished: RunFinished, runner) -> None:
+        """What the readings are once a run has ended: the cycler's output off when its end confirmed it,
+        unknown when it did not; a role whose instrument failed the run has no true reading until the
+        monitor reads it again."""
+        from workbench.runner import OUTPUT_UNKNOWN
+
+        result = finished.result if isinstance(finished.result, dict) else {}
+        unknown = finished.status == OUTPUT_UNKNOWN or result.get("output_state") == "unknown"
+        if unknown:
+            error = result.get("output_error")
+            self.mark_stale("galvanostat", f"run {finished.run_id} ended without the output confirmed off"
+                            + (f" ({error})" if error else ""))
+        elif runner is not None and runner.procedure.uses_galvanostat:
+            self._set_readings("galvanostat", {"output": "off"})
+        if finished.status in ("failed", OUTPUT_UNKNOWN):
+            for role in self._roles_named(finished.reason or ""):
+                if role != "galvanostat":  # the cycler is said above: unknown, or off as its end confirmed
+                    self.mark_stale(role, f"run {finished.run_id} failed: {finished.reason}")
+
+    def _roles_named(self, text: str) -> list[str]:
+        """The roles whose instrument a failure's text names (an ``InstrumentError`` names it)."""
+        roles = getattr(self.bench, "roles", None)
+        named = []
+        for role, _label, instrument in (roles() if roles is not None else []):
+            label = getattr(instrument, "label", None) if instrument is not None else None
+            if isinstance(label, str) and label and label in text:
+                named.append(role)
+        return named
+
+    def mark_stale(self, role: str, reason: str) -> bool:
+        """The last readings of ``role`` are no longer true (its instrument did not answer, or a run ended
+        without confirming its state): they are kept with ``stale`` (the reason), ``stale_at`` (when it
+        was found, wall-clock seconds) and ``read_at`` (the time of the last true reading, None if none);
+        a cycler's output becomes ``"unknown"``. Returns False when they were already stale for this
+        reason (nothing is emitted then). The next reading replaces them whole."""
+        with self._lock:
+            previous = self.readings.get(role, {})
+            if previous.get("stale") == reason:
+                return False
+            values = dict(previous)
+            values["stale"] = reason
+            values["stale_at"] = time.time()
+            values.setdefault("read_at", None)
+            values.setdefault("time_s", self.now())
+            if role == "galvanostat":
+                values["output"] = "unknown"   # a cycler that does not answer may be sourcing
+                for key in ("voltage_v", "current_a", "current_density_mA_cm2"):
+                    values.pop(key, None)      # no current or voltage is known now
+            self.readings[role] = values
+        self.events.readings_changed.emit((role, values))
+        return True
+
+    def _monitor_failed(self, role: str, message: str) -> None:
+        """The monitor could not read ``role``: its readings are stale; said once per reason."""
+        if self.mark_stale(role, message):
+            self.events.instrument_failed.emit((role, message))
 
     def update_readings(self, role: str, values: dict[str, Any]) -> None:
         """The last readings of ``role`` (from the bench monitor); replaces the previous ones whole."""
@@ -573,7 +635,7 @@ class Session:
         if self.monitor is None:
             self.monitor = BenchMonitor(
                 self.bench, self.update_readings,
-                on_failure or (lambda role, message: self.events.instrument_failed.emit((role, message))),
+                on_failure or self._monitor_failed,
                 interval_s=interval_s, skip=self._run_reads)
             self.events.run_finished.connect(lambda _finished: self.monitor and self.monitor.poll_soon())
             self.monitor.start()

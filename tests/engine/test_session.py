@@ -138,8 +138,9 @@ def test_the_monitor_reads_every_role_and_the_stage_trace_has_times(make_session
     assert len(stage) >= 3
     assert stage[-1]["temperature_c"] == pytest.approx(25, abs=1)
     assert stage[-1]["time_s"] > stage[0]["time_s"]
-    assert session.readings["galvanostat"] == {"output": "off", "time_s": pytest.approx(
-        session.readings["galvanostat"]["time_s"])}
+    cycler = session.readings["galvanostat"]
+    assert set(cycler) == {"output", "time_s", "read_at"} and cycler["output"] == "off"
+    assert abs(cycler["read_at"] - time.time()) < 60, "read_at: the wall-clock time of the reading"
     session.close()
     assert not monitor.is_running()
 
@@ -241,3 +242,32 @@ def test_time_left_never_reaches_zero_while_steps_remain():
 def test_run_endings_are_said_with_the_window_s_units():
     finished = RunFinished(7, "failed", "timed out at 10 mA/cm2 waiting for 60 degC")
     assert finished_text(finished) == "Run 7 failed: timed out at 10 mA/cm² waiting for 60 °C"
+
+
+def test_readings_of_a_role_whose_instrument_failed_the_run_are_stale(make_session):
+    """The analyser vanished mid-sweep: the run failed naming it, and its role has no true reading until it
+    answers again; the cycler, not used, keeps its reading."""
+    session = make_session()
+    session.bench.emulation.inject_fault("GPIB0::4::INSTR", "vanish", after_commands=30)
+    seen = record(session.events.readings_changed)
+    session.start_run(ImpedanceSweep())
+    finished = session.wait(60)
+    assert finished.status == "failed" and "1260" in finished.reason
+    fra = session.readings["fra"]
+    assert fra["stale"].startswith(f"run {finished.run_id} failed: ") and fra["read_at"] is None
+    assert ("fra", fra) in seen
+    assert "stale" not in session.readings.get("galvanostat", {})
+    session.bench.emulation.clear_faults()
+    assert session.mark_stale("stage", "timed out") and not session.mark_stale("stage", "timed out")
+
+
+def test_a_run_that_ends_with_the_output_unconfirmed_leaves_it_unknown(make_session):
+    session = make_session()
+    session.bench.emulation.inject_fault("GPIB0::24::INSTR", "vanish", after_commands=40)
+    session.start_run(GalvanostaticHold(current_density_mA_cm2=1.0, duration_s=600))
+    finished = session.wait(60)
+    assert finished.status == "current_may_be_on"
+    cycler = session.readings["galvanostat"]
+    assert cycler["output"] == "unknown" and "current_a" not in cycler
+    assert cycler["stale"].startswith(f"run {finished.run_id} ended without the output confirmed off")
+    session.bench.emulation.clear_faults()
