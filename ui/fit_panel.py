@@ -150,6 +150,10 @@ class FitPanel(QWidget):
     def _describe_spectrum(self) -> str:
         spectrum = self.spectrum
         if spectrum is None:
+            opened = self.session.opened_run
+            if opened is not None:
+                return (f"Run {opened.id} has no spectrum (it is a {opened.kind.replace('_', ' ')} run); open "
+                        "a run with a sweep to fit it.")
             return "No spectrum yet: run a sweep or open a run."
         # running until the window has shown the run's end (the points on screen are "so far" until then)
         running = spectrum.live and spectrum.run_id not in self._ended_runs
@@ -177,9 +181,7 @@ class FitPanel(QWidget):
         self.show_analysis(None)
 
     def _sweep_chosen(self, index: int) -> None:
-        spectrum = self.spectrum
-        if spectrum is not None and spectrum.run_id is not None:
-            self.session.open_run(spectrum.run_id, sweep=index)
+        self.session.select_sweep(index)
 
     def run_ended(self, run_id: int) -> None:
         """The window has shown the end of run ``run_id``: its sweep is complete."""
@@ -314,7 +316,8 @@ class FitPanel(QWidget):
             self.status.setText(f"Circuit not understood: {exc}")
             return None
         if self.frequency_hz.size == 0:
-            self.status.setText("No spectrum to fit: run a sweep or open a run first.")
+            self.status.setText(self._describe_spectrum() if self.session.opened_run is not None
+                                else "No spectrum to fit: run a sweep or open a run first.")
             return None
         try:
             analysis = self.session.analyse(text, fixed=self._fixed or None)

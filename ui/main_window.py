@@ -10,11 +10,12 @@ to the GUI thread by ``SessionBridge``.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from instruments.bench import ROLES
 from ui.alarm_banner import AlarmBanner
-from ui.ccd_wizard import CCDWizard, CellPage, step_text
+from ui.ccd_wizard import CCDWizard, CellPage, in_words, step_text
 from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
 from ui.entry import duration_text
@@ -83,6 +84,9 @@ class CellDialog(QDialog):
 
 
 class MainWindow(QMainWindow):
+    _load_progress = Signal(int, int, int)  # token, points read, points in all (from the reading thread)
+    _load_done = Signal(int, object)  # token, OpenedRun or the exception (from the reading thread)
+
     def __init__(self, session, store: Store | None = None, *, settings: QSettings | None = None,
                  parent: QWidget | None = None):
         """``session`` is a ``Session`` (or a ``Bench``, for which a session is made with ``store`` and the
@@ -105,6 +109,10 @@ class MainWindow(QMainWindow):
         self._live_name = LIVE
         self._run_started_wall = 0.0
         self._steps: list[str] = []
+        self._loading = None  # (run_id, n_points, cancel event) while a run is read on a thread
+        self._loading_token = 0
+        self._load_progress.connect(self._loading_progress)
+        self._load_done.connect(self._loaded)
 
         # --- plots ---------------------------------------------------------------------------------
         self.nyquist = NyquistPlot()
@@ -416,6 +424,7 @@ class MainWindow(QMainWindow):
     def _run_started(self, runner) -> None:
         """Follow a run (started here or by the wizard): live plots, status, controls locked."""
         self.runner = runner
+        self._forget_loading()  # the run's live plots, not a stored run read meanwhile
         self._run_started_wall = time.time()
         kind = runner.procedure.kind
         if runner.procedure.uses_galvanostat:
@@ -427,7 +436,7 @@ class MainWindow(QMainWindow):
         else:
             self.tabs.setCurrentIndex(0)
         self._set_running(True)
-        self._steps = [s.get("label") or self._step_text(s) for s in runner.plan.steps]
+        self._steps = [in_words(s["label"]) if s.get("label") else self._step_text(s) for s in runner.plan.steps]
         self.progress_bar.setValue(0)
         self.progress_label.setText(f"{duration_text(runner.plan.total_duration_s)} left")
         self._state_text("Running")
@@ -586,30 +595,91 @@ class MainWindow(QMainWindow):
         return wizard
 
     def open_run(self, run_id: int) -> None:
-        """Show a stored run in the plots (its spectrum becomes the one the fit panel fits)."""
+        """Show a stored run in the plots (its spectrum becomes the one the fit panel fits). A run of more
+        than ``READ_AT_ONCE`` points is read on a thread of its own, the status bar saying so, while the
+        window stays responsive; opening another run, or a run starting, forgets it."""
+        self._forget_loading()
         try:
-            record = self.session.open_run(run_id)
+            kinds = self.store.point_kinds(run_id)
+            self.store.run(run_id)
         except (ValueError, RuntimeError) as exc:
             self.say(str(exc))
             return
-        kinds = self.store.point_kinds(run_id)
+        n = sum(kinds.values())
+        if n <= self.READ_AT_ONCE:
+            try:
+                opened = self.session.read_run(run_id)
+            except (ValueError, RuntimeError) as exc:
+                self.say(str(exc))
+                return
+            self._show_opened(opened)
+            return
+        self._loading_token += 1
+        token, cancel = self._loading_token, threading.Event()
+        self._loading = (run_id, n, cancel)
+        self.say(f"Loading run {run_id} ({n:,} points)…")
+
+        def read() -> None:
+            try:
+                opened = self.session.read_run(
+                    run_id, cancelled=cancel.is_set,
+                    progress=lambda done, total: self._load_progress.emit(token, done, total))
+            except Exception as exc:  # noqa: BLE001 - said in the status bar, never raised into the thread
+                opened = exc
+            if not cancel.is_set():
+                try:
+                    self._load_done.emit(token, opened)
+                except RuntimeError:
+                    pass  # the window is gone
+
+        threading.Thread(target=read, name=f"open-run-{run_id}", daemon=True).start()
+
+    #: a run of at most this many points is read at once on the GUI thread (a few tens of milliseconds)
+    READ_AT_ONCE = 50_000
+
+    @property
+    def loading_run(self) -> int | None:
+        """The id of the run being read for showing, or None."""
+        return self._loading[0] if self._loading is not None else None
+
+    def _forget_loading(self) -> None:
+        if self._loading is not None:
+            self._loading[2].set()
+            self._loading = None
+            self._loading_token += 1
+
+    def _loading_progress(self, token: int, done: int, total: int) -> None:
+        if token == self._loading_token and self._loading is not None and total:
+            self.say(f"Loading run {self._loading[0]} ({total:,} points)… {done / total:.0%}")
+
+    def _loaded(self, token: int, opened) -> None:
+        if token != self._loading_token or self._loading is None:
+            return  # another run was opened, or a run started, meanwhile
+        self._loading = None
+        if isinstance(opened, Exception):
+            self.say(f"Run could not be opened: {opened}")
+        elif opened is not None:
+            self._show_opened(opened)
+
+    def _show_opened(self, opened) -> None:
+        record, kinds = opened.record, opened.kinds
+        self.session.show_run(opened)
         if kinds.get("impedance"):
             self.tabs.setCurrentIndex(0)
-        else:
-            self.fit_panel.status.setText(f"Run {run_id} has no spectrum; open a run with a sweep to fit it.")
-        if kinds.get("cycling"):
-            data = self.store.points(run_id, "cycling")
+        if opened.cycling is not None:
+            data = opened.cycling
             self.cycling.clear()
             span = float(data["time_s"][-1] - data["time_s"][0]) if data["time_s"].size else 0.0
             self.cycling.set_time_unit(time_unit_for(span))
             self.cycling.append(data["time_s"], data["voltage_v"], data["current_density_mA_cm2"])
-            for event in self.store.events(run_id, "safety"):
+            for event in opened.safety:
                 self.cycling.mark_event(event["time_s"], event["criterion"].replace("_", " "))
             if not kinds.get("impedance"):
                 self.tabs.setCurrentIndex(1)
         if kinds.get("temperature") and len(kinds) == 1:
             self.tabs.setCurrentIndex(2)
-        self.say(f"Opened run {run_id} ({record.kind}, {record.status}) of {record.sample_name}")
+        self.say(f"Opened run {record.id} ({record.kind.replace('_', ' ')}, {record.status}, "
+                 f"{opened.n_points:,} points) of {record.sample_name}")
 
     def open_import_dialog(self) -> ImportDialog:
         """File > Import…: the session imports, the dialog shows each file's outcome, the history lists the runs."""
@@ -686,6 +756,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         wizard = getattr(self, "wizard", None)
+        self._forget_loading()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/normalise", "true" if self.normalise.isChecked() else "false")

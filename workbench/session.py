@@ -196,6 +196,25 @@ def finished_text(finished: RunFinished) -> str:
     return text
 
 
+#: the cycling columns a run is shown with (besides time_s)
+CYCLING_TRACE = ("voltage_v", "current_density_mA_cm2")
+
+
+@dataclass
+class OpenedRun:
+    """A stored run as read for showing it (``Session.read_run``)."""
+
+    record: Any
+    kinds: dict[str, int]                    # points of each kind
+    spectra: list[Spectrum]                  # its sweeps, apart
+    cycling: dict[str, np.ndarray] | None    # time_s, voltage_v, current_density_mA_cm2
+    safety: list[dict[str, Any]]             # the short-circuit detector's events
+
+    @property
+    def n_points(self) -> int:
+        return sum(self.kinds.values())
+
+
 @dataclass
 class _Live:
     """The live sweep's points, gathered on the worker thread."""
@@ -223,6 +242,7 @@ class Session:
         self._spectrum: Spectrum | None = None
         self._live: _Live | None = None
         self._run_spectra: list[Spectrum] = []
+        self._opened_run = None
         self._analysis = None
         self.readings: dict[str, dict[str, Any]] = {}
         self.monitor = None
@@ -439,6 +459,7 @@ class Session:
                 self._live = None
             if not keep_run_spectra:
                 self._run_spectra = []
+                self._opened_run = None
             self._analysis = None
         self.events.spectrum_changed.emit(spectrum)
         self.events.analysis_changed.emit(None)
@@ -481,13 +502,55 @@ class Session:
     def open_run(self, run_id: int, sweep: int = 0):
         """Look at a stored run: its sweep number ``sweep`` (the first by default) becomes the current
         spectrum, and ``run_spectra`` lists all of them; a run without a spectrum leaves none current.
-        Returns the run's record."""
+        Returns the run's record. (``read_run`` then ``show_run`` do the same in two halves, the reading
+        on any thread.)"""
+        return self.show_run(self.read_run(run_id), sweep)
+
+    def read_run(self, run_id: int, *, progress: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> OpenedRun | None:
+        """Read a stored run for showing it, on any thread, changing nothing: its record, its sweeps, its
+        cycling trace (time, voltage, current density) and short-circuit events. ``progress(done, total)``
+        is called after each block of points; returns None as soon as ``cancelled()`` is true."""
         record = self.store.run(run_id)
+        kinds = self.store.point_kinds(run_id)
+        total = sum(kinds.values())
         spectra = self.run_sweeps(run_id)
+        done = kinds.get("impedance", 0)
+        if progress is not None:
+            progress(done, total)
+        cycling = None
+        if kinds.get("cycling"):
+            blocks = []
+            for block in self.store.point_blocks(run_id, "cycling", CYCLING_TRACE):
+                if cancelled is not None and cancelled():
+                    return None
+                blocks.append(block)
+                done += len(block["seq"])
+                if progress is not None:
+                    progress(done, total)
+            cycling = {c: np.concatenate([b[c] for b in blocks]) for c in ("time_s", *CYCLING_TRACE)}
+        return OpenedRun(record, kinds, spectra, cycling, self.store.events(run_id, "safety"))
+
+    def show_run(self, opened: OpenedRun, sweep: int = 0):
+        """Make a run read by ``read_run`` the one looked at (see ``open_run``); returns its record."""
         with self._lock:
-            self._run_spectra = spectra
-        self._set_spectrum(spectra[sweep] if spectra else None, keep_run_spectra=True)
-        return record
+            self._run_spectra = opened.spectra
+            self._opened_run = opened.record
+        self._set_spectrum(opened.spectra[sweep] if opened.spectra else None, keep_run_spectra=True)
+        return opened.record
+
+    def select_sweep(self, index: int) -> None:
+        """Look at another sweep of the run opened last."""
+        spectra = self.run_spectra
+        if not 0 <= index < len(spectra):
+            raise ValueError(f"the run opened has {len(spectra)} sweeps; there is no sweep {index + 1}")
+        self._set_spectrum(spectra[index], keep_run_spectra=True)
+
+    @property
+    def opened_run(self):
+        """The record of the run opened last, while its sweeps (or its lack of one) are what is looked
+        at; None once a live sweep took over."""
+        return self._opened_run
 
     def analyse(self, circuit: str, *, fixed: dict[str, float] | None = None):
         """Fit ``circuit`` to the current spectrum (with the area of the sample it was measured on),
@@ -495,6 +558,10 @@ class Session:
         from workbench.spectrum_analysis import analyse_spectrum
 
         spectrum = self.spectrum
+        opened = self._opened_run
+        if spectrum is None and opened is not None:
+            raise ValueError(f"Run {opened.id} has no spectrum to fit (it is a {opened.kind.replace('_', ' ')} "
+                             "run); open a run with a sweep.")
         if spectrum is None or spectrum.n_points == 0:
             raise ValueError("No spectrum to fit: run a sweep or open a run first.")
         analysis = analyse_spectrum(spectrum.frequency_hz, spectrum.z, circuit, area_cm2=spectrum.area_cm2,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import json
 import math
 import os
@@ -512,6 +513,80 @@ class Store:
 
             return pd.DataFrame(arrays)
         return arrays
+
+    def point_blocks(self, run_id: int, kind: str, columns: tuple[str, ...] | None = None, *,
+                     block: int = 50_000):
+        """The run's points of one kind in blocks of at most ``block`` points, in order: each a dict of
+        numpy arrays (seq, time_s and ``columns``, by default all the kind's values; a missing value is
+        NaN). Each block is one short query, so a reader on another thread never holds the store for
+        long (a run of a million points is read while the window stays responsive)."""
+        if kind not in POINT_FIELDS:
+            raise StoreError(f"unknown point kind {kind!r}; expected one of {sorted(POINT_FIELDS)}")
+        wanted = tuple(columns) if columns is not None else POINT_FIELDS[kind]
+        unknown = [c for c in wanted if c not in POINT_FIELDS[kind] and c != "time_s"]
+        if unknown:
+            raise StoreError(f"{kind} points have no {', '.join(unknown)}; they have {', '.join(POINT_FIELDS[kind])}")
+        names = ("seq", "time_s", *[c for c in wanted if c != "time_s"])
+        last = -1
+        while True:
+            rows = self._query(
+                f"SELECT {', '.join(names)} FROM points WHERE run_id=? AND kind=? AND seq>? ORDER BY seq LIMIT ?",
+                (int(run_id), kind, last, int(block)),
+            )
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            try:
+                table = np.array(rows, dtype=float).reshape(len(rows), len(names))
+            except (TypeError, ValueError) as exc:
+                raise StoreError(f"{self.path}: run {run_id} has {kind} points that are not numbers ({exc}).") from None
+            arrays = {c: table[:, i] for i, c in enumerate(names)}
+            arrays["seq"] = arrays["seq"].astype(np.int64)
+            yield arrays
+            if len(rows) < block:
+                return
+
+    def add_point_arrays(self, run_id: int, kind: str, time_s, columns: dict[str, Any]) -> int:
+        """Commit a block of points of one kind given as arrays (``time_s`` and one array per value in
+        ``columns``; a value not given is NULL), in one transaction. Returns the number of points.
+        For many points at once (a long measurement read from a file): no dict per point."""
+        if kind not in POINT_FIELDS:
+            raise StoreError(f"unknown point kind {kind!r}; expected one of {sorted(POINT_FIELDS)}")
+        unknown = [c for c in columns if c not in POINT_FIELDS[kind]]
+        if unknown:
+            raise StoreError(f"{kind} points have no {', '.join(unknown)}; they have {', '.join(POINT_FIELDS[kind])}")
+        times = np.asarray(time_s, dtype=float).tolist()
+        n = len(times)
+        values = []
+        for c in POINT_COLUMNS:
+            if c in columns:
+                column = np.asarray(columns[c])
+                if column.shape != (n,):
+                    raise StoreError(f"{c}: {column.shape[0] if column.ndim else 1} values for {n} times")
+                values.append(column.tolist())
+            else:
+                values.append(itertools.repeat(None, n))
+        with self._writing():
+            seq = self._next_seq.get(run_id)
+            if seq is None:
+                row = self._db.execute(
+                    "SELECT COALESCE(MAX(seq) + 1, 0) FROM points WHERE run_id=?", (run_id,)
+                ).fetchone()
+                seq = int(row[0])
+            rows = zip(itertools.repeat(run_id), range(seq, seq + n), itertools.repeat(kind), times, *values)
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    f"INSERT INTO points (run_id, seq, kind, time_s, {', '.join(POINT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * (4 + len(POINT_COLUMNS)))})",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._next_seq[run_id] = seq + n
+            return n
 
     def spectrum(self, run_id: int) -> tuple[np.ndarray, np.ndarray]:
         """The run's impedance points as (frequency_hz, complex Z in Ohm); empty arrays if it has none."""
