@@ -43,6 +43,15 @@ def si(value: float, unit: str, digits: int = 4) -> str:
     return f"{value:.{digits}g} {unit}"
 
 
+def si_pm(value: float, stderr: float, unit: str) -> str:
+    """A value and its standard error with one SI prefix: '4.009 ± 0.031 nF' ('± ?' when unknown)."""
+    text = si(value, unit)
+    number, _, prefixed = text.partition(" ")
+    scale = value / float(number) if value and np.isfinite(value) and float(number) else 1.0
+    error = f"{stderr / scale:.2g}" if np.isfinite(stderr) else "?"
+    return f"{float(number):#.4g} ± {error} {prefixed}"
+
+
 def unit_words(unit: str) -> str:
     """The impedance engine's units as the window writes them: 'Ohm^-1 s^n' -> 'Ω⁻¹ sⁿ'."""
     return unit.replace("Ohm^-1", "Ω⁻¹").replace("Ohm", "Ω").replace("s^n", "sⁿ").replace("s^0.5", "s^½")
@@ -54,7 +63,8 @@ class FitPanel(QWidget):
     fitted = Signal(object)  # SpectrumAnalysis
     circuit_changed_since_fit = Signal()  # the fit on show is not of the circuit typed now
     PARAM_COLUMNS = ["Parameter", "Value", "± Std. error", "Unit", "Ω cm²", "Fixed"]
-    ARC_COLUMNS = ["Arc", "R (Ω)", "R (Ω cm²)", "C Brug", "f apex", "n"]
+    #: R in Ω with its error is in the parameters table; the arcs table says what each arc is
+    ARC_COLUMNS = ["Arc", "R (Ω cm²)", "C Brug", "f apex", "n"]
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -339,9 +349,11 @@ class FitPanel(QWidget):
                             f"{fit.elapsed_s * 1e3:.1f} ms")
         self.arc_table.setRowCount(len(analysis.arcs))
         for row, arc in enumerate(analysis.arcs):
-            cells = [f"{arc.resistor}: {analysis.arc_name(arc)}", f"{arc.r_ohm:.4g} ± {arc.r_stderr_ohm:.2g}",
-                     f"{arc.r_ohm_cm2:.4g}",
-                     si(arc.capacitance_f, "F"), si(arc.apex_frequency_hz, "Hz"), f"{arc.n:.3f}"]
+            cells = [f"{arc.resistor}: {analysis.arc_name(arc)}",
+                     f"{arc.r_ohm_cm2:.4g} ± {arc.r_stderr_ohm_cm2:.2g}",
+                     si_pm(arc.capacitance_f, arc.capacitance_stderr_f, "F"),
+                     si_pm(arc.apex_frequency_hz, arc.apex_frequency_stderr_hz, "Hz"),
+                     f"{arc.n:.3f} ± {arc.n_stderr:.1g}"]
             for col, text in enumerate(cells):
                 self.arc_table.setItem(row, col, QTableWidgetItem(text))
         kk = analysis.kramers_kronig

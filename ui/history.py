@@ -3,6 +3,8 @@ into the plots, export it, or select several and compare them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -21,6 +23,21 @@ from PySide6.QtWidgets import (
 from workbench.ccd_outcome import ccd_summary
 
 ALARM_RED = "#b00020"
+
+
+def started_text(started_at: str | None) -> str:
+    """When a run started, in this computer's local time with its zone ('2026-12-02 18:07:49 UTC'), as
+    the status bar's times are; the store keeps UTC."""
+    if not started_at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone()
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or local.strftime('%z')}"
 
 
 def key_result(record, analysis: dict | None = None) -> str:
@@ -90,7 +107,7 @@ class HistoryPanel(QWidget):
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
             cells = [str(record.id), record.sample_name or "", record.surface_state or "", record.kind,
-                     (record.started_at or "")[:19].replace("T", " "), record.status,
+                     started_text(record.started_at), record.status,
                      key_result(record, analyses.get(record.id))]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

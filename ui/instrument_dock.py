@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.labels import ElidedLabel
+
 _READING_LABELS = {
     "output": ("Output", "{}"),
     "temperature_c": ("Temperature", "{:.1f} °C"),
@@ -81,9 +83,8 @@ class InstrumentDock(QDockWidget):
         self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         form.addRow(self.error_label)  # the whole width: an error says what and where
         form.setRowVisible(self.error_label, False)
-        self.cell_label = QLabel("")
+        self.cell_label = ElidedLabel("")  # one line: the whole description is in its tooltip
         self.cell_label.setObjectName("cell")
-        self.cell_label.setWordWrap(True)
         form.addRow("Measures", self.cell_label)
         form.setRowVisible(self.cell_label, False)
         self.stale_label = QLabel("")
@@ -127,7 +128,8 @@ class InstrumentDock(QDockWidget):
     def set_cell(self, description: str | None) -> None:
         """The emulated cell this (emulated) instrument measures; None hides the line (a real instrument
         measures whatever is on the bench)."""
-        self.cell_label.setText(description or "")
+        # the role says "emulated" already: the line names the cell ("cell NZSP-01: EtOH500, ...")
+        self.cell_label.setText((description or "").removeprefix("emulated "))
         self._readings_form.setRowVisible(self.cell_label, bool(description))
 
     def state_text(self) -> str:

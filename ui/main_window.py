@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -39,9 +40,11 @@ from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
 from ui.entry import duration_text
 from ui.fit_panel import FitPanel
+from ui.gui_gc import GuiThreadCollector
 from ui.history import HistoryPanel
 from ui.import_dialog import ImportDialog
 from ui.instrument_dock import ControlsDock, InstrumentDock
+from ui.labels import ElidedLabel
 from ui.memory import remember
 from ui.plots.bode import BodePlot
 from ui.plots.cycling import CyclingPlot
@@ -92,6 +95,7 @@ class MainWindow(QMainWindow):
         """``session`` is a ``Session`` (or a ``Bench``, for which a session is made with ``store`` and the
         cell last described in ``settings``)."""
         super().__init__(parent)
+        self._collector = GuiThreadCollector(self)  # Qt objects are never destroyed by a worker thread
         install_svg_fix()  # pyqtgraph's right-click "Export... SVG" too
         self.settings = settings if settings is not None else QSettings()
         if not isinstance(session, Session):
@@ -136,7 +140,7 @@ class MainWindow(QMainWindow):
         impedance = QSplitter(Qt.Horizontal)
         impedance.addWidget(plots)
         impedance.addWidget(side)
-        impedance.setSizes([800, 520])
+        impedance.setSizes([500, 620])  # the fit panel's tables whole at 1500 px; both shrink alike
         self.history = HistoryPanel(self.store)
         self.history.open_requested.connect(self.open_run)
         self.history.compare_requested.connect(self.compare_runs)
@@ -212,12 +216,13 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
 
         # --- status bar ----------------------------------------------------------------------------
-        self.bench_label = QLabel()
+        self.bench_label = ElidedLabel()
+        self.bench_label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)  # whole, if there is room
+        self.bench_label.setMinimumWidth(240)
         self.run_state_label = QLabel("")
         self.run_state_label.setObjectName("run-state")
-        self.activity_label = QLabel("Idle")
+        self.activity_label = ElidedLabel("Idle")
         self.activity_label.setObjectName("activity")
-        self.activity_label.setWordWrap(True)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMaximumWidth(160)
@@ -771,4 +776,5 @@ class MainWindow(QMainWindow):
         try:
             self.bench.close()
         finally:
+            self._collector.stop()
             super().closeEvent(event)

@@ -186,13 +186,14 @@ def output_alarm(finished: RunFinished) -> str | None:
 
 
 def finished_text(finished: RunFinished) -> str:
-    """The one line that says how a run ended, with its key result."""
+    """The one line that says how a run ended, its key result first (a status bar too narrow for the
+    reason still shows it): 'Run 4 shorted · CCD 9.5 mA/cm²: hard short at ...'."""
     text = f"Run {finished.run_id} {finished.status}"
-    if finished.reason:
-        text += f": {finished.reason.replace('mA/cm2', 'mA/cm²').replace('degC', '°C')}"
     found = ccd_summary(finished.status, finished.result)   # a CCD only where a short ended the test
     if found:
         text += f" · {found}"
+    if finished.reason:
+        text += f": {finished.reason.replace('mA/cm2', 'mA/cm²').replace('degC', '°C')}"
     return text
 
 

@@ -195,7 +195,7 @@ def test_the_short_is_said_in_one_place():
     event = SafetyEvent("hard_short", 100.0, -9.5, 37, 18, "R fell to 2 % of its start")
     assert safety_text(event) == ("hard short at 9.5 mA/cm² (plating, half-cycle 37): current switched off")
     finished = RunFinished(4, "shorted", "hard short", {"critical_current_density_mA_cm2": 9.5})
-    assert finished_text(finished) == "Run 4 shorted: hard short · CCD 9.5 mA/cm²"
+    assert finished_text(finished) == "Run 4 shorted · CCD 9.5 mA/cm²: hard short"
 
 
 def test_the_preview_is_the_plan_the_run_will_follow_on_this_bench(make_session):

@@ -11,3 +11,13 @@ def settings(tmp_path):
     from PySide6.QtCore import QSettings
 
     return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread():
+    """What a test left in reference cycles (windows, dialogs) is collected here, on the GUI thread,
+    never by a later test's worker thread (see ui/gui_gc.py)."""
+    import gc
+
+    yield
+    gc.collect()

@@ -314,9 +314,16 @@ def test_the_status_bar_residuals_compare_and_surface_list_show_everything(open_
     window.say(long_text)
     qtbot.wait(50)
     label = window.activity_label
-    assert label.wordWrap() and label.toolTip() == long_text
-    needed = label.heightForWidth(label.width())
-    assert label.height() >= needed, "the status message is cut"
+    assert label.text() == long_text and label.toolTip() == long_text
+    shown = label.shown_text()
+    assert shown.endswith("…") and long_text.startswith(shown[:-1]), "one line, ended by … where it is too long"
+    assert label.height() >= label.fontMetrics().height(), "the status message is not cut at top or bottom"
+    window.resize(885, 691)  # the smallest window: still one whole line, and the bench's state beside it
+    qtbot.wait(50)
+    assert label.height() >= label.fontMetrics().height() and label.width() > 100
+    assert window.bench_label.height() >= window.bench_label.fontMetrics().height()
+    assert window.bench_label.shown_text().startswith("Bench:")
+    window.resize(1500, 900)
     _sweep(qtbot, window)
     window.fit_panel.fit_button.click()
     axis = window.residuals.plot.getAxis("left")

@@ -198,6 +198,9 @@ class LiveSpectraPlot(QWidget):
                 self._draw(name, spectrum)
                 spectrum.dirty = False
                 drew = True
+        legend = getattr(self, "legend", None)
+        if legend is not None and legend.isVisible() != bool(legend.items):
+            legend.setVisible(bool(legend.items))  # no empty box over an empty plot
         return drew
 
     def _draw(self, name: str, spectrum: Spectrum) -> None:

@@ -6,6 +6,7 @@ other pyqtgraph view of the application).
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem
@@ -28,6 +29,22 @@ def pen(colour_: str = FOREGROUND, style: Qt.PenStyle = Qt.SolidLine):
     return pg.mkPen(colour_, width=1, style=style)
 
 
+class TidyAxis(pg.AxisItem):
+    """An axis whose log-mode labels never crowd: when a level has many ticks (a range of less than a
+    decade, as a live sweep's first points), only 1, 2 and 5 times a power of ten are labelled."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        strings = super().logTickStrings(values, scale, spacing)
+        if len(values) <= 4:
+            return strings
+        kept = (1, 2, 5) if len(values) <= 12 else (1,)
+        tidy = []
+        for value, text in zip(values, strings, strict=True):
+            mantissa = 10 ** (value - np.floor(value + 1e-9))
+            tidy.append(text if any(abs(mantissa - m) < 1e-6 * m for m in kept) else "")
+        return tidy
+
+
 def style_plot(plot: pg.PlotItem, grid: bool = True) -> None:
     """Dark axes, ticks and labels on a white background; plain unit labels (no automatic SI prefix,
     which would turn hours into 'kh'); a light grid of major and minor ticks.
@@ -36,6 +53,7 @@ def style_plot(plot: pg.PlotItem, grid: bool = True) -> None:
     stays put then repaints its curves only. Without the cache the translucent grid lines cost more than
     the curves (tens of ms per frame at 1280x800).
     """
+    plot.setAxisItems({name: TidyAxis(name) for name in ("left", "bottom")})
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setPen(pen(FOREGROUND))

@@ -144,10 +144,50 @@ class ArcSummary:
     n: float
     capacitance_f: float
     apex_frequency_hz: float
+    #: standard errors propagated from the fit's covariance of R, Q and n (0 for fixed parameters)
+    r_stderr_ohm_cm2: float = float("nan")
+    n_stderr: float = float("nan")
+    capacitance_stderr_f: float = float("nan")
+    apex_frequency_stderr_hz: float = float("nan")
+
+
+def _covariance(fit_result, names: list[str]) -> np.ndarray:
+    """The fit's covariance of ``names`` (a fixed parameter, or a fit without correlations: zero rows,
+    or the standard errors alone)."""
+    stderr = np.array([fit_result.stderr.get(name, 0.0) for name in names], dtype=float)
+    cov = np.diag(stderr ** 2)
+    free = list(getattr(fit_result, "correlation_names", []) or [])
+    corr = getattr(fit_result, "correlation", None)
+    if corr is not None and np.ndim(corr) == 2:
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                if i != j and a in free and b in free:
+                    c = corr[free.index(a), free.index(b)]
+                    if np.isfinite(c):
+                        cov[i, j] = c * stderr[i] * stderr[j]
+    return cov
+
+
+def _propagated(function, x: np.ndarray, cov: np.ndarray) -> float:
+    """The standard error of ``function(x)`` by first-order propagation (central differences)."""
+    grad = np.zeros(x.size)
+    for k in range(x.size):
+        h = 1e-6 * (abs(x[k]) or 1.0)
+        up, down = x.copy(), x.copy()
+        up[k] += h
+        down[k] -= h
+        grad[k] = (function(up) - function(down)) / (2 * h)
+    variance = float(grad @ cov @ grad)
+    return float(np.sqrt(variance)) if np.isfinite(variance) and variance >= 0 else float("nan")
+
+
+def _rqn(p: np.ndarray) -> tuple:
+    return p[0], p[1], (p[2] if p.size > 2 else 1.0)
 
 
 def arc_summary(fit_result, area_cm2, symmetric=True) -> list[ArcSummary]:
-    """Per R|CPE (or R|C) arc of a fit: R in Ohm and Ohm cm2, Q, n, Brug C (F), apex frequency (Hz)."""
+    """Per R|CPE (or R|C) arc of a fit: R in Ohm and Ohm cm2, Q, n, Brug C (F), apex frequency (Hz),
+    each with its standard error (propagated from the fit's covariance of R, Q and n)."""
     from .circuits import find_arcs
 
     values, stderr = fit_result.values, fit_result.stderr
@@ -156,6 +196,10 @@ def arc_summary(fit_result, area_cm2, symmetric=True) -> list[ArcSummary]:
         r = values[arc.r_name]
         q = values[arc.q_name]
         n = values[arc.n_name] if arc.n_name else 1.0
+        names = [arc.r_name, arc.q_name] + ([arc.n_name] if arc.n_name else [])
+        x = np.array([values[name] for name in names], dtype=float)
+        cov = _covariance(fit_result, names)
+
         rows.append(ArcSummary(
             resistor=arc.resistor,
             r_ohm=r,
@@ -165,5 +209,9 @@ def arc_summary(fit_result, area_cm2, symmetric=True) -> list[ArcSummary]:
             n=n,
             capacitance_f=float(brug_capacitance_f(r, q, n)),
             apex_frequency_hz=float(apex_frequency_hz(r, q, n)),
+            r_stderr_ohm_cm2=float(area_specific_ohm_cm2(stderr[arc.r_name], area_cm2, symmetric)),
+            n_stderr=float(stderr.get(arc.n_name, 0.0)) if arc.n_name else 0.0,
+            capacitance_stderr_f=_propagated(lambda p: brug_capacitance_f(*_rqn(p)), x, cov),
+            apex_frequency_stderr_hz=_propagated(lambda p: apex_frequency_hz(*_rqn(p)), x, cov),
         ))
     return rows

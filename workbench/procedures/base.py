@@ -56,9 +56,31 @@ class Plan:
         """A few lines for a terminal or a confirmation dialog."""
         hours = self.total_duration_s / 3600
         lines = [f"{self.kind}: {len(self.steps)} step(s), {self.n_points} points, about {hours:.2f} h"]
-        lines += [f"  {k}: {v}" for k, v in self.summary.items()]
+        lines += [f"  {summary_line(k, v)}" for k, v in self.summary.items()]
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+#: a summary key's unit suffix and how a terminal writes it (longest first)
+_UNIT_SUFFIXES = (("_mAh_cm2", "mAh/cm2"), ("_mA_cm2", "mA/cm2"), ("_cm2", "cm2"), ("_mA", "mA"), ("_hz", "Hz"),
+                  ("_v", "V"), ("_s", "s"), ("_c", "degC"), ("_ohm", "Ohm"), ("_mm", "mm"))
+_SUMMARY_WORDS = {"steps": "current steps", "area": "electrode area", "amplitude": "amplitude (rms)"}
+
+
+def summary_line(key: str, value: Any) -> str:
+    """A plan summary's entry in words: 'area_cm2', 0.56745 -> 'electrode area: 0.5675 cm2';
+    'mode', 'constant_capacity' -> 'mode: constant capacity'."""
+    unit = ""
+    for suffix, written in _UNIT_SUFFIXES:
+        if key.endswith(suffix):
+            key, unit = key[: -len(suffix)], written
+            break
+    name = _SUMMARY_WORDS.get(key, key.replace("_", " "))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        text = str(value).replace("_", " ")
+    else:
+        text = f"{value:.4g}"
+    return f"{name}: {text}" + (f" {unit}" if unit else "")
 
 
 def sample_count(duration_s: float, sample_period_s: float) -> int | float:
