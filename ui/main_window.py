@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -137,6 +136,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.fit_panel, 3)
         self.residuals.setMinimumHeight(190)  # room for its axis label at any window height
         side_layout.addWidget(self.residuals, 1)
+        plots.setMinimumWidth(300)  # the Nyquist plot stays readable at the smallest window
         impedance = QSplitter(Qt.Horizontal)
         impedance.addWidget(plots)
         impedance.addWidget(side)
@@ -216,9 +216,7 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
 
         # --- status bar ----------------------------------------------------------------------------
-        self.bench_label = ElidedLabel()
-        self.bench_label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)  # whole, if there is room
-        self.bench_label.setMinimumWidth(240)
+        self.bench_label = ElidedLabel()  # shares the status bar with the activity, never wider than its text
         self.run_state_label = QLabel("")
         self.run_state_label.setObjectName("run-state")
         self.activity_label = ElidedLabel("Idle")
@@ -235,7 +233,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.activity_label, 1)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.progress_label)
-        self.statusBar().addPermanentWidget(self.bench_label)
+        self.statusBar().addPermanentWidget(self.bench_label, 1)
         self._update_bench_state()
 
         # --- the session ----------------------------------------------------------------------------
@@ -359,7 +357,9 @@ class MainWindow(QMainWindow):
 
     def _update_bench_state(self) -> None:
         if hasattr(self, "bench_label"):
-            self.bench_label.setText(self.bench_state_text())
+            text = self.bench_state_text()
+            self.bench_label.setText(text)
+            self.bench_label.setMaximumWidth(self.bench_label.fontMetrics().horizontalAdvance(text) + 8)
 
     def connect_role(self, role: str) -> None:
         dock = self.docks[role]
