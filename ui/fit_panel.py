@@ -350,7 +350,7 @@ class FitPanel(QWidget):
         self.arc_table.setRowCount(len(analysis.arcs))
         for row, arc in enumerate(analysis.arcs):
             cells = [f"{arc.resistor}: {analysis.arc_name(arc)}",
-                     f"{arc.r_ohm_cm2:.4g} ± {arc.r_stderr_ohm_cm2:.2g}",
+                     f"{arc.r_ohm_cm2:#.4g} ± {arc.r_stderr_ohm_cm2:.2g}",
                      si_pm(arc.capacitance_f, arc.capacitance_stderr_f, "F"),
                      si_pm(arc.apex_frequency_hz, arc.apex_frequency_stderr_hz, "Hz"),
                      f"{arc.n:.3f} ± {arc.n_stderr:.1g}"]

@@ -230,10 +230,10 @@ class MainWindow(QMainWindow):
         for widget in (self.run_state_label, self.progress_bar, self.progress_label):
             widget.hide()
         self.statusBar().addWidget(self.run_state_label)
-        self.statusBar().addWidget(self.activity_label, 1)
+        self.statusBar().addWidget(self.activity_label, 2)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.progress_label)
-        self.statusBar().addPermanentWidget(self.bench_label, 1)
+        self.statusBar().addPermanentWidget(self.bench_label, 3)
         self._update_bench_state()
 
         # --- the session ----------------------------------------------------------------------------
