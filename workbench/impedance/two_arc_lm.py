@@ -132,14 +132,19 @@ def _refine_batch(sp, thetas, free, lo_x, hi_x, max_iter, cost_tol):
         diag = np.einsum("bii->bi", m)  # a view: Marquardt's damping added in place
         diag += lam[:, None] * np.maximum(diag, 1e-30)
         g = np.where(act, g, 0.0)
-        x_new = np.clip(x - _solve(m, g), lo, hi)
+        x_full = x - _solve(m, g)
+        x_new = np.clip(x_full, lo, hi)
+        over = x_new != x_full  # variables the step would take past a bound: taken to it, the rest re-solved
+        if over.any():
+            x_full, x_new, over = _to_bounds(x, x_new, over, act, m, g, lo, hi)
         dx = x_new - x
         jdx = np.einsum("bk,bkn->bn", dx, jac)
-        # the cost decrease the linearisation predicts for the step taken (after clipping)
+        # the cost decrease the linearisation predicts for the step taken
         pred = -2.0 * np.einsum("bk,bk->b", g, dx) - np.einsum("bn,bn->b", jdx, jdx)
         # a step that by the linearisation cannot lower the cost by more than the tolerance ends the fit
-        # without being tried (with little damping the linearisation is trusted)
-        flat = (pred <= cost_tol * cost) & (lam <= 1e-2)
+        # without being tried (with little damping the linearisation is trusted), unless a bound still cuts
+        # the step short: then the prediction is of another step and says nothing of the optimum
+        flat = (pred <= cost_tol * cost) & (lam <= 1e-2) & ~over.any(1)
         if flat.all():
             out_theta[idx], out_cost[idx] = theta, cost
             nfev[idx] = evaluations
@@ -170,6 +175,20 @@ def _refine_batch(sp, thetas, free, lo_x, hi_x, max_iter, cost_tol):
         if done.any():
             out_theta[idx[done]], out_cost[idx[done]] = theta[done], cost[done]
     return np.where(free, out_theta, base), out_cost, nfev
+
+
+def _to_bounds(x, x_new, over, act, m, g, lo, hi):
+    """The step with the variables in ``over`` taken to their bounds and the other active ones re-solved
+    for that (the damped normal equations restricted to them): a projected Newton step whose predicted
+    decrease is that of the step taken. Returns (unclipped, clipped, still past a bound)."""
+    d_over = np.where(over, x_new - x, 0.0)
+    keep = act & ~over
+    eye = np.eye(m.shape[1])
+    m_keep = np.where(keep[:, :, None] & keep[:, None, :], m, eye)
+    rhs = np.where(keep, -g - np.einsum("bkl,bl->bk", np.where(keep[:, :, None], m, 0.0), d_over), 0.0)
+    x_full = x + d_over + _solve(m_keep, rhs)
+    x_clip = np.clip(x_full, lo, hi)
+    return x_full, x_clip, x_clip != x_full
 
 
 def _theta_of(x):
