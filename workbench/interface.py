@@ -119,6 +119,33 @@ class InterfaceResistance:
             "f_min_hz": self.f_min_hz,
         })
 
+    @classmethod
+    def from_dict(cls, data: dict) -> InterfaceResistance:
+        """The result again from its ``to_dict()`` (as the store keeps it): None stands for what was not
+        finite (an infinite error or upper end of the interval, an unknown noise)."""
+        def number(key, missing=math.nan):
+            value = data.get(key)
+            return missing if value is None else float(value)
+
+        lo, hi = (list(data.get("interval_95_ohm_cm2") or [0.0, None]) + [None])[:2]
+        return cls(
+            value_ohm_cm2=number("value_ohm_cm2"),
+            stderr_ohm_cm2=number("stderr_ohm_cm2", math.inf),
+            method=str(data.get("method", "")),
+            resolved=bool(data.get("resolved", False)),
+            upper_bound_ohm_cm2=None if data.get("upper_bound_ohm_cm2") is None else float(data["upper_bound_ohm_cm2"]),
+            lower_bound_ohm_cm2=None if data.get("lower_bound_ohm_cm2") is None else float(data["lower_bound_ohm_cm2"]),
+            interval_ohm_cm2=(0.0 if lo is None else float(lo), math.inf if hi is None else float(hi)),
+            uncertainty=str(data.get("uncertainty", "")),
+            area_cm2=number("area_cm2"),
+            circuit=str(data.get("circuit", CIRCUIT)),
+            arcs=tuple(ArcValues(**{k: arc[k] for k in ("name", "r_ohm", "r_ohm_cm2", "capacitance_f", "n",
+                                                        "apex_frequency_hz")}) for arc in data.get("arcs") or ()),
+            parameters=dict(data.get("parameters") or {}),
+            noise_rel=number("noise_rel"),
+            f_min_hz=number("f_min_hz"),
+        )
+
 
 def _json_ready(value):
     if isinstance(value, dict):

@@ -17,7 +17,7 @@ from .derived import (
     q_from_brug_capacitance,
     resistance_ohm,
 )
-from .fitting import FitResult, fit_circuit
+from .fitting import FitResult, evaluate_fit, fit_circuit
 from .validation import DRTPeak, DRTResult, KramersKronigResult, drt, lin_kk
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "conductivity_s_cm",
     "drt",
     "electrode_area_cm2",
+    "evaluate_fit",
     "find_arcs",
     "fit_circuit",
     "high_frequency_intercept_ohm",

@@ -398,6 +398,40 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
     if auto_start and order_arcs:
         p_opt = _order_arcs(circuit, p_opt, set(fixed_map) | set(_names_to_indices(circuit, bounds or {}, "")))
 
+    return _result_at(circuit, frequency_hz, z, s_re, s_im, weighting_name, grid, p_opt, free, fixed_map,
+                      success=success, message=message, n_function_evals=search.n_eval,
+                      elapsed_s=time.perf_counter() - t0, n_starts=n_refined, warnings=warnings)
+
+
+def evaluate_fit(circuit, frequency_hz, z, values: Mapping[str, float], *, fixed: Iterable[str] = (),
+                 weighting="modulus") -> FitResult:
+    """The ``FitResult`` of ``circuit`` at the given ``values`` on a spectrum, without fitting: residuals,
+    chi-square, and the standard errors and correlations of the parameters not in ``fixed``, as
+    :func:`fit_circuit` reports them at its optimum (the same values on the same spectrum give the same
+    result). For showing a fit kept earlier with its data."""
+    t0 = time.perf_counter()
+    circuit = as_circuit(circuit)
+    frequency_hz = np.asarray(frequency_hz, dtype=float).ravel()
+    z = np.asarray(z, dtype=complex).ravel()
+    if frequency_hz.shape != z.shape:
+        raise ValueError(f"{frequency_hz.size} frequencies but {z.size} impedance values")
+    p = circuit.parameter_vector(dict(values))
+    fixed_idx = _names_to_indices(circuit, list(fixed), "fixed")
+    fixed_map = {i: float(p[i]) for i in fixed_idx}
+    free = np.array([i for i in range(circuit.n_params) if i not in fixed_map], dtype=int)
+    if 2 * z.size <= free.size:
+        raise ValueError(f"{z.size} points cannot determine {free.size} free parameters")
+    s_re, s_im, weighting_name = _sigmas(z, weighting)
+    warnings = input_warnings(circuit, frequency_hz, z, free.size)
+    return _result_at(circuit, frequency_hz, z, s_re, s_im, weighting_name, circuit.grid(frequency_hz), p, free,
+                      fixed_map, success=not warnings, message="; ".join(warnings) or "evaluated at given values",
+                      n_function_evals=1, elapsed_s=time.perf_counter() - t0, n_starts=0, warnings=warnings)
+
+
+def _result_at(circuit, frequency_hz, z, s_re, s_im, weighting_name, grid, p_opt, free, fixed_map, *,
+               success, message, n_function_evals, elapsed_s, n_starts, warnings) -> FitResult:
+    """Residuals, chi-square and the covariance of the free parameters at ``p_opt``."""
+    n_obs = 2 * z.size
     with np.errstate(all="ignore"):  # a parameter run off to 0 or inf gives no information
         zf, jac = circuit.evaluate(grid, p_opt, want_jac=True)
     diff = zf - z
@@ -432,9 +466,9 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
         weighting=weighting_name,
         success=success,
         message=message,
-        n_function_evals=search.n_eval,
-        elapsed_s=time.perf_counter() - t0,
-        n_starts=n_refined,
+        n_function_evals=n_function_evals,
+        elapsed_s=elapsed_s,
+        n_starts=n_starts,
         warnings=warnings,
     )
 
