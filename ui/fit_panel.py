@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.history import started_text as local_time
 from workbench.impedance import CircuitError
 from workbench.impedance.circuits import as_circuit
 from workbench.spectrum_analysis import PRESET_CIRCUITS, SpectrumAnalysis
@@ -50,6 +51,11 @@ def si_pm(value: float, stderr: float, unit: str) -> str:
     scale = value / float(number) if value and np.isfinite(value) and float(number) else 1.0
     error = f"{stderr / scale:.2g}" if np.isfinite(stderr) else "?"
     return f"{float(number):#.4g} ± {error} {prefixed}"
+
+
+def plain_error(stderr: float, spec: str) -> str:
+    """A standard error as the tables write it: '?' when it is not known."""
+    return format(stderr, spec) if np.isfinite(stderr) else "?"
 
 
 def unit_words(unit: str) -> str:
@@ -95,6 +101,12 @@ class FitPanel(QWidget):
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #e65100;")
         self.note.hide()
+        #: whose fit is on show: the one kept with the opened run (and when it was made), or that the run
+        #: is not fitted yet
+        self.origin = QLabel("")
+        self.origin.setObjectName("fit-origin")
+        self.origin.setWordWrap(True)
+        self.origin.hide()
 
         self.param_table = QTableWidget(0, len(self.PARAM_COLUMNS))
         self.param_table.setHorizontalHeaderLabels(self.PARAM_COLUMNS)
@@ -119,6 +131,7 @@ class FitPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.auto_refit)
         layout.addWidget(self.sweep_box)
+        layout.addWidget(self.origin)
         layout.addWidget(self.status)
         layout.addWidget(self.note)
         params = QGroupBox("Parameters")
@@ -170,7 +183,11 @@ class FitPanel(QWidget):
         source = "the sweep running now" if running else (
             f"run {spectrum.run_id}" if spectrum.run_id is not None else spectrum.name)
         what = f"{spectrum.n_points} points of {source} ({spectrum.sample_name}, {spectrum.area_cm2:.4f} cm²)"
-        return f"{what} so far." if running else f"{what}. Press Fit."
+        if running:
+            return f"{what} so far."
+        if not spectrum.live and spectrum.run_id is not None:
+            return f"{what}, not fitted yet. Press Fit."
+        return f"{what}. Press Fit."
 
     def show_spectrum(self, _spectrum=None) -> None:
         """A new spectrum: the results of the previous one are cleared; an opened run with several sweeps
@@ -206,18 +223,45 @@ class FitPanel(QWidget):
             self._refit_timer.start()
 
     def show_analysis(self, analysis: SpectrumAnalysis | None) -> None:
+        """Show the session's analysis (None: the spectrum is not fitted). An analysis the session no longer
+        holds (another run was opened since it was announced) is not shown: the current one follows."""
+        if analysis is not None and analysis is not self.session.analysis:
+            return
         if analysis is None:
             self.arc_table.setRowCount(0)
             self.kk_label.setText("Kramers-Kronig: —")
             self.kk_label.setStyleSheet("")
             self.interface_label.setText("")
             self.status.setText(self._describe_spectrum())
+            self._say_origin(None)
             try:
                 self._fill_params(as_circuit(self.circuit_text()), {}, {})
             except CircuitError:
                 pass
             return
         self._show(analysis)
+
+    def _say_origin(self, analysis: SpectrumAnalysis | None) -> None:
+        """Above the tables: the kept fit of which run, made when; or that the opened run is not fitted."""
+        spectrum = self.spectrum
+        kept = getattr(analysis, "kept", None)
+        if kept is not None:
+            sweeps = self.session.run_spectra
+            sweep = f", {sweeps[kept.sweep].name.partition(', ')[2]}" if len(sweeps) > 1 else ""
+            made = f", made {local_time(kept.created_at)}" if kept.created_at else ""
+            what = ("interface resistance kept by the analysis (workbench analyse)" if kept.by_analysis
+                    else "fit kept with the run")
+            self.origin.setText(f"Run {kept.run_id}{sweep}: {what}{made}. Press Fit to fit it again.")
+            self.origin.setStyleSheet("color: #1b5e20; font-weight: bold;")
+        elif analysis is None and spectrum is not None and not spectrum.live and spectrum.run_id is not None:
+            self.origin.setText(f"Run {spectrum.run_id}: not fitted yet.")
+            self.origin.setStyleSheet("color: #37474f; font-weight: bold;")
+        elif analysis is not None and spectrum is not None and spectrum.run_id is not None:
+            self.origin.setText(f"Run {spectrum.run_id}: fitted now, kept with the run.")
+            self.origin.setStyleSheet("color: #1b5e20; font-weight: bold;")
+        else:
+            self.origin.setText("")
+        self.origin.setVisible(bool(self.origin.text()))
 
     # --- circuit and parameters ----------------------------------------------------------------
     def circuit_text(self) -> str:
@@ -279,7 +323,8 @@ class FitPanel(QWidget):
             cells = [
                 name,
                 "" if value is None else f"{value:.5g}",
-                "fixed" if name in self._fixed else ("" if name not in stderr else f"{stderr[name]:.2g}"),
+                "fixed" if name in self._fixed else (
+                    "" if not np.isfinite(stderr.get(name, np.nan)) else f"{stderr[name]:.2g}"),
                 unit_words(unit),
                 (f"{value * self.area_cm2 / 2:.4g}"
                  if value is not None and name.startswith("R") and self.area_cm2 else ""),
@@ -341,19 +386,33 @@ class FitPanel(QWidget):
 
     def _show(self, analysis: SpectrumAnalysis) -> None:
         fit = analysis.fit
+        kept = analysis.kept
+        if kept is not None:  # the circuit and the fixed parameters it was fitted with
+            self._fixed = {name: fit.values[name] for name in fit.fixed}
+            self.circuit_box.blockSignals(True)
+            self.circuit_box.setEditText(str(fit.circuit))
+            self.circuit_box.blockSignals(False)
+            self.fit_button.setEnabled(True)
         self._fill_params(fit.circuit, fit.values, fit.stderr)
         spectrum = self.spectrum
         source = "" if spectrum is None else (
             f" of run {spectrum.run_id}" if spectrum.run_id is not None else f" of {spectrum.name}")
-        self.status.setText(f"Fitted {fit.frequency_hz.size} points{source}: χ² = {fit.chi_square:.3g}, "
-                            f"{fit.elapsed_s * 1e3:.1f} ms")
+        if kept is not None and kept.by_analysis:
+            self.status.setText(f"Two-arc fit of the one method to {fit.frequency_hz.size} points{source} "
+                                "(no standard error per parameter was kept)")
+        elif kept is not None:
+            self.status.setText(f"Fitted {fit.frequency_hz.size} points{source}: χ² = {fit.chi_square:.3g}")
+        else:
+            self.status.setText(f"Fitted {fit.frequency_hz.size} points{source}: χ² = {fit.chi_square:.3g}, "
+                                f"{fit.elapsed_s * 1e3:.1f} ms")
+        self._say_origin(analysis)
         self.arc_table.setRowCount(len(analysis.arcs))
         for row, arc in enumerate(analysis.arcs):
             cells = [f"{arc.resistor}: {analysis.arc_name(arc)}",
-                     f"{arc.r_ohm_cm2:#.4g} ± {arc.r_stderr_ohm_cm2:.2g}",
+                     f"{arc.r_ohm_cm2:#.4g} ± {plain_error(arc.r_stderr_ohm_cm2, '.2g')}",
                      si_pm(arc.capacitance_f, arc.capacitance_stderr_f, "F"),
                      si_pm(arc.apex_frequency_hz, arc.apex_frequency_stderr_hz, "Hz"),
-                     f"{arc.n:.3f} ± {arc.n_stderr:.1g}"]
+                     f"{arc.n:.3f} ± {plain_error(arc.n_stderr, '.1g')}"]
             for col, text in enumerate(cells):
                 self.arc_table.setItem(row, col, QTableWidgetItem(text))
         kk = analysis.kramers_kronig

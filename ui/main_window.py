@@ -575,8 +575,10 @@ class MainWindow(QMainWindow):
         self.residuals.clear()
 
     def _show_analysis(self, analysis) -> None:
+        """The fit's curve on the spectrum it is of: a fit just made, or the one kept with an opened run.
+        An analysis the session no longer holds (another run was opened meanwhile) is not drawn."""
         spectrum = self.session.spectrum
-        if analysis is None or spectrum is None:
+        if analysis is None or spectrum is None or analysis is not self.session.analysis:
             return
         fit = analysis.fit
         f = spectrum.frequency_hz
@@ -683,8 +685,11 @@ class MainWindow(QMainWindow):
                 self.tabs.setCurrentIndex(1)
         if kinds.get("temperature") and len(kinds) == 1:
             self.tabs.setCurrentIndex(2)
+        fitted = ""
+        if opened.spectra:
+            fitted = " · its kept fit shown" if self.session.analysis is not None else " · not fitted yet"
         self.say(f"Opened run {record.id} ({record.kind.replace('_', ' ')}, {record.status}, "
-                 f"{opened.n_points:,} points) of {record.sample_name}")
+                 f"{opened.n_points:,} points) of {record.sample_name}{fitted}")
 
     def open_import_dialog(self) -> ImportDialog:
         """File > Import…: the session imports, the dialog shows each file's outcome, the history lists the runs."""

@@ -22,7 +22,8 @@ run_event           every event of the active run (``DataPoint``, ``Progress``, 
                     ``StepStarted``, ``StateChanged``, ``SafetyEvent``, ...)
 run_finished        the ``RunFinished`` (the session is idle again)             the run's worker
 spectrum_changed    the new ``Spectrum`` (a new live sweep began, a run opened) caller or worker
-analysis_changed    the new ``SpectrumAnalysis``, or None when it was cleared   the caller's thread
+analysis_changed    the new ``SpectrumAnalysis`` (a fit made now, or the one    the caller's thread
+                    kept with an opened run: ``analysis.kept``), or None
 readings_changed    ``(role, values)``; ``session.readings[role]`` is the same   monitor or worker
                     (``values["stale"]``: why they are no longer true, see
                     ``mark_stale``)
@@ -210,6 +211,9 @@ class OpenedRun:
     spectra: list[Spectrum]                  # its sweeps, apart
     cycling: dict[str, np.ndarray] | None    # time_s, voltage_v, current_density_mA_cm2
     safety: list[dict[str, Any]]             # the short-circuit detector's events
+    #: sweep index -> the latest fit kept with the run for that sweep, as a ``SpectrumAnalysis``
+    #: (``workbench.kept_fit``); sweeps never fitted are absent
+    kept: dict[int, Any] = field(default_factory=dict)
 
     @property
     def n_points(self) -> int:
@@ -245,6 +249,7 @@ class Session:
         self._run_spectra: list[Spectrum] = []
         self._opened_run = None
         self._analysis = None
+        self._kept: dict[int, Any] = {}  # the opened run's fits by sweep (kept ones, and those made since)
         self.readings: dict[str, dict[str, Any]] = {}
         self.monitor = None
         clock = getattr(bench, "clock", None)
@@ -453,7 +458,8 @@ class Session:
                                         live.sample.name, live.sample.surface_state, point.run_id, live=True,
                                         note=live.note))
 
-    def _set_spectrum(self, spectrum: Spectrum | None, keep_run_spectra: bool = False) -> None:
+    def _set_spectrum(self, spectrum: Spectrum | None, keep_run_spectra: bool = False, analysis=None) -> None:
+        """``spectrum`` is looked at now, with ``analysis`` (the fit kept for it) or none."""
         with self._lock:
             self._spectrum = spectrum
             if spectrum is None or not spectrum.live:
@@ -461,9 +467,10 @@ class Session:
             if not keep_run_spectra:
                 self._run_spectra = []
                 self._opened_run = None
-            self._analysis = None
+                self._kept = {}
+            self._analysis = analysis
         self.events.spectrum_changed.emit(spectrum)
-        self.events.analysis_changed.emit(None)
+        self.events.analysis_changed.emit(analysis)
 
     @property
     def run_spectra(self) -> list[Spectrum]:
@@ -500,22 +507,27 @@ class Session:
                                     record.sample_name or "", record.surface_state or "", run_id, note=note))
         return spectra
 
-    def open_run(self, run_id: int, sweep: int = 0):
-        """Look at a stored run: its sweep number ``sweep`` (the first by default) becomes the current
-        spectrum, and ``run_spectra`` lists all of them; a run without a spectrum leaves none current.
-        Returns the run's record. (``read_run`` then ``show_run`` do the same in two halves, the reading
-        on any thread.)"""
+    def open_run(self, run_id: int, sweep: int | None = None):
+        """Look at a stored run: its sweep number ``sweep`` becomes the current spectrum (by default the
+        sweep fitted last, else the first), with the fit kept for it as the current analysis (None when
+        that sweep was never fitted), and ``run_spectra`` lists all of them; a run without a spectrum
+        leaves none current. Returns the run's record. (``read_run`` then ``show_run`` do the same in two
+        halves, the reading on any thread.)"""
         return self.show_run(self.read_run(run_id), sweep)
 
     def read_run(self, run_id: int, *, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> OpenedRun | None:
-        """Read a stored run for showing it, on any thread, changing nothing: its record, its sweeps, its
-        cycling trace (time, voltage, current density) and short-circuit events. ``progress(done, total)``
-        is called after each block of points; returns None as soon as ``cancelled()`` is true."""
+        """Read a stored run for showing it, on any thread, changing nothing: its record, its sweeps and
+        the fits kept for them, its cycling trace (time, voltage, current density) and short-circuit
+        events. ``progress(done, total)`` is called after each block of points; returns None as soon as
+        ``cancelled()`` is true."""
+        from workbench.kept_fit import kept_analyses
+
         record = self.store.run(run_id)
         kinds = self.store.point_kinds(run_id)
         total = sum(kinds.values())
         spectra = self.run_sweeps(run_id)
+        kept = kept_analyses(self.store, run_id, spectra)
         done = kinds.get("impedance", 0)
         if progress is not None:
             progress(done, total)
@@ -530,22 +542,27 @@ class Session:
                 if progress is not None:
                     progress(done, total)
             cycling = {c: np.concatenate([b[c] for b in blocks]) for c in ("time_s", *CYCLING_TRACE)}
-        return OpenedRun(record, kinds, spectra, cycling, self.store.events(run_id, "safety"))
+        return OpenedRun(record, kinds, spectra, cycling, self.store.events(run_id, "safety"), kept)
 
-    def show_run(self, opened: OpenedRun, sweep: int = 0):
+    def show_run(self, opened: OpenedRun, sweep: int | None = None):
         """Make a run read by ``read_run`` the one looked at (see ``open_run``); returns its record."""
+        if sweep is None:  # the sweep fitted last, else the first
+            latest = max(opened.kept.items(), key=lambda item: item[1].kept.fit_id, default=None)
+            sweep = latest[0] if latest is not None else 0
         with self._lock:
             self._run_spectra = opened.spectra
             self._opened_run = opened.record
-        self._set_spectrum(opened.spectra[sweep] if opened.spectra else None, keep_run_spectra=True)
+            self._kept = dict(opened.kept)
+        self._set_spectrum(opened.spectra[sweep] if opened.spectra else None, keep_run_spectra=True,
+                           analysis=opened.kept.get(sweep))
         return opened.record
 
     def select_sweep(self, index: int) -> None:
-        """Look at another sweep of the run opened last."""
+        """Look at another sweep of the run opened last (with the fit kept for it, if any)."""
         spectra = self.run_spectra
         if not 0 <= index < len(spectra):
             raise ValueError(f"the run opened has {len(spectra)} sweeps; there is no sweep {index + 1}")
-        self._set_spectrum(spectra[index], keep_run_spectra=True)
+        self._set_spectrum(spectra[index], keep_run_spectra=True, analysis=self._kept.get(index))
 
     @property
     def opened_run(self):
@@ -572,6 +589,9 @@ class Session:
             if current is not None and (current.name, current.run_id) != (spectrum.name, spectrum.run_id):
                 return analysis  # the spectrum changed while fitting: do not show a fit of another one
             self._analysis = analysis
+            for index, sweep in enumerate(self._run_spectra):
+                if (sweep.name, sweep.run_id) == (spectrum.name, spectrum.run_id):
+                    self._kept[index] = analysis  # shown again when this sweep is chosen again
         if spectrum.run_id is not None:
             fit = analysis.fit
             interface = analysis.interface

@@ -53,6 +53,9 @@ class SpectrumAnalysis:
     #: with the reason in ``interface_note``
     interface: InterfaceResistance | None = None
     interface_note: str = ""
+    #: the fit kept in the store that this analysis shows again (``workbench.kept_fit.KeptFit``), or None for
+    #: a fit made now
+    kept: object | None = None
 
     def arc_name(self, arc: ArcSummary) -> str:
         """"grain boundary" or "interface", by the arc's capacitance per electrode area."""

@@ -100,13 +100,16 @@ def test_an_opened_run_uses_the_area_it_was_measured_with(make_session):
     session = make_session(sample=Sample("big", "as sintered", 1.70, 12.0))
     runner = session.start_run(ImpedanceSweep())
     session.wait(30)
-    session.analyse("R0-L0-p(R1,CPE1)")
+    made = session.analyse("R0-L0-p(R1,CPE1)")
     session.set_sample(Sample("small", "as sintered", 1.70, 6.0))
     session.open_run(runner.run_id)
     spectrum = session.spectrum
     assert spectrum.name == f"run {runner.run_id}: big" and not spectrum.live
     assert spectrum.area_cm2 == pytest.approx(Sample("big", "as sintered", 1.7, 12.0).area_cm2)
-    assert session.analysis is None, "opening a run clears the previous analysis"
+    kept = session.analysis  # the fit kept with the run, in the area it was measured with
+    assert kept is not made and kept.kept.run_id == runner.run_id
+    assert kept.area_cm2 == pytest.approx(spectrum.area_cm2)
+    assert [a.r_ohm_cm2 for a in kept.arcs] == pytest.approx([a.r_ohm_cm2 for a in made.arcs])
     assert session.analyse("R0-L0-p(R1,CPE1)").area_cm2 == pytest.approx(spectrum.area_cm2)
     with pytest.raises(ValueError, match="No spectrum"):
         make_session().analyse("R0-p(R1,CPE1)")

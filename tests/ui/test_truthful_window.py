@@ -54,6 +54,7 @@ def test_the_fit_panel_never_shows_the_previous_spectrum_s_fit(open_window, qtbo
     panel.fit_button.click()
     assert panel.param_table.item(0, 1).text() != "" and panel.arc_table.rowCount() == 2
     assert "Ω cm²" in panel.interface_label.text()
+    first_fit = (panel.param_table.item(0, 1).text(), panel.interface_label.text())
 
     seen = []  # what the panel said while the next sweep came in
     window.bridge.points.connect(lambda kind, points: seen.append(
@@ -67,12 +68,15 @@ def test_the_fit_panel_never_shows_the_previous_spectrum_s_fit(open_window, qtbo
     assert panel.interface_label.text() == "" and panel.kk_label.text() == "Kramers-Kronig: —"
 
     panel.fit_button.click()
+    second_fit = (panel.param_table.item(0, 1).text(), panel.interface_label.text())
+    assert second_fit != first_fit
     window.history.refresh()
     window.history.select_runs([first])
     window.history.open_button.click()
-    assert panel.status.text().startswith(f"129 points of run {first}") and "Press Fit" in panel.status.text()
-    assert panel.param_table.item(0, 1).text() == "" and panel.arc_table.rowCount() == 0
-    assert window.residuals.real_curve.getData()[0] is None or len(window.residuals.real_curve.getData()[0]) == 0
+    # the first run's own fit, kept with it, never the second's
+    assert panel.status.text().startswith(f"Fitted 129 points of run {first}")
+    assert (panel.param_table.item(0, 1).text(), panel.interface_label.text()) == first_fit
+    assert panel.origin.text().startswith(f"Run {first}: fit kept with the run")
 
 
 # --- 2. the cycler dock says whether the current flows ----------------------------------------------------
