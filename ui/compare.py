@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plots import _style
 from ui.plots.export import export_plot
 from ui.plots.nyquist import NyquistPlot
 from workbench.interface import _with_error
@@ -42,11 +43,13 @@ class InterfaceBarChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=_style.BACKGROUND)
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.setLabel("left", "Interface resistance (Ω cm²)")
+        _style.style_plot(self.plot, grid=False)  # dark axes, ticks and labels, as every plot of the window
+        _style.set_label(self.plot, "left", "Interface resistance (Ω cm²)")
+        _style.set_label(self.plot, "bottom", "Surface state")
         self.plot.setLogMode(y=True)
-        self.plot.showGrid(y=True, alpha=0.3)
+        self.plot.showGrid(y=True, alpha=_style.GRID_ALPHA * 2)  # a little darker: read across to the bars
         axis = self.plot.getAxis("left")
         axis.enableAutoSIPrefix(False)
         axis.setTicks([[(math.log10(t), f"{t:g}") for t in self.TICKS], []])

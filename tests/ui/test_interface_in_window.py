@@ -88,5 +88,26 @@ def test_compare_draws_figure_6_over_five_decades(qtbot, tmp_path):
     else:
         assert chart.bounds["EtOH500-anneal"] == pytest.approx(anneal.upper_bound_ohm_cm2)
         assert any(label.startswith("EtOH500-anneal: not resolved, < ") for label in chart.labels)
+    # dark axis text as on every plot of the window, and the spectra's legend off the dry4000 arc
+    from ui.plots._style import FOREGROUND
+
+    for side in ("left", "bottom"):
+        axis = chart.plot.getAxis(side)
+        assert axis.textPen().color().name() == axis.pen().color().name() == FOREGROUND
+        assert axis.labelStyle.get("color") == FOREGROUND
+    with qtbot.waitExposed(dialog):
+        dialog.show()
+    nyquist = dialog.nyquist
+    nyquist.refresh(force=True)
+
+    def under_legend() -> int:
+        view = nyquist.plot.getViewBox()
+        box = view.mapSceneToView(nyquist.legend.sceneBoundingRect()).boundingRect()
+        x, y = nyquist.legend._points()
+        return int(np.count_nonzero((x >= box.left()) & (x <= box.right()) & (y >= box.top()) & (y <= box.bottom())))
+
+    qtbot.waitUntil(lambda: nyquist.plot.getViewBox().viewRect().right() > 15000 and under_legend() == 0,
+                    timeout=5000)
+    assert nyquist.legend.covered("top right") > 0, "the default corner hides the end of the dry4000 arc"
     dialog.close()
     store.close()

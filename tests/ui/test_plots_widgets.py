@@ -355,3 +355,72 @@ def test_svg_fix_installed_for_pyqtgraphs_own_export(qtbot, tmp_path):
     path = tmp_path / "direct.svg"
     SVGExporter(widget.getPlotItem()).export(str(path))  # what the right-click dialog calls
     assert "<svg" in path.read_text()
+
+
+# -- legends keep out of the data ------------------------------------------------------------------
+def _points_under_legend(plot_item, legend) -> int:
+    """The data points (of every curve, in view coordinates) that the legend's box covers on screen."""
+    view = plot_item.getViewBox()
+    box = view.mapSceneToView(legend.sceneBoundingRect()).boundingRect()
+    n = 0
+    for item in plot_item.listDataItems():
+        x, y = item.getData()
+        if x is not None and len(x):
+            n += int(np.count_nonzero((x >= box.left()) & (x <= box.right()) & (y >= box.top()) & (y <= box.bottom())))
+    return n
+
+
+def _in_view(plot_item) -> bool:
+    """Every data point is inside the view (the view has been fitted to the data)."""
+    box = plot_item.getViewBox().viewRect()
+    items = [item.getData() for item in plot_item.listDataItems()]
+    return all(x is None or not len(x) or (x.min() >= box.left() and x.max() <= box.right() and
+                                           y.min() >= box.top() and y.max() <= box.bottom()) for x, y in items)
+
+
+def test_the_nyquist_legend_moves_to_a_corner_without_data_and_stays_where_the_user_puts_it(qtbot):
+    from workbench.impedance.synthetic import log_frequencies, noisy_spectrum, paper_cell_parameters
+
+    plot = _show(qtbot, NyquistPlot(), size=(700, 600))
+    f = log_frequencies(13e6, 5.0, 10)
+    # the paper's Figure 6 cells side by side: dry4000's large interface arc fills the upper right, where
+    # a legend sits by default, and hides its end; the EtOH500 cells are small by its side
+    for k, (name, r_area) in enumerate((("dry4000", 9000.0), ("EtOH500", 24.2), ("EtOH500-anneal", 0.1))):
+        z = noisy_spectrum(paper_cell_parameters(r_area, area_cm2=0.5675), f, 0.003, k)
+        plot.set_spectrum(name, f, z.real, z.imag)
+    plot.refresh(force=True)
+    qtbot.waitUntil(lambda: _in_view(plot.plot), timeout=3000)
+    qtbot.waitUntil(lambda: _points_under_legend(plot.plot, plot.legend) == 0, timeout=3000)
+    assert plot.legend.covered("top right") > 0, "the default corner would have hidden points"
+    assert plot.legend.corner != "top right"
+
+    # the user drags it elsewhere: it stays there whatever is drawn next
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    viewport = plot.graphics.viewport()
+    start = plot.graphics.mapFromScene(plot.legend.sceneBoundingRect().center())
+    QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, start)
+    for k in range(1, 11):
+        QTest.mouseMove(viewport, start + QPoint(15 * k, 20 * k))
+    QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, start + QPoint(150, 200))
+    assert plot.legend.placed_by_user
+    put = plot.legend.pos()
+    plot.remove_spectrum("dry4000")
+    plot.refresh(force=True)
+    qtbot.waitUntil(lambda: plot.plot.getViewBox().viewRect().width() < 1000, timeout=3000)  # fitted anew
+    view = plot.plot.getViewBox()
+    assert plot.legend.pos().y() == pytest.approx(put.y())  # where it was put: in no corner
+    assert abs(put.y() - plot.legend.MARGIN) > 50 and abs(view.height() - plot.legend.height() - put.y()) > 50
+
+
+def test_the_bode_legend_keeps_out_of_the_magnitude(qtbot):
+    plot = _show(qtbot, BodePlot(), size=(700, 600))
+    f = np.logspace(7, 0, 71)
+    # a large inductance: |Z| highest at the highest frequencies, where the legend sits by default
+    z = 20 + 2j * np.pi * f * 1e-3 + 1000 / (1 + 2j * np.pi * f * 1000 * 1e-6)
+    plot.set_spectrum("cell", f, z.real, z.imag)
+    plot.refresh(force=True)
+    qtbot.waitUntil(lambda: _in_view(plot.magnitude_plot), timeout=3000)
+    qtbot.waitUntil(lambda: _points_under_legend(plot.magnitude_plot, plot.legend) == 0, timeout=3000)
+    assert plot.legend.covered("top right") > 0 and plot.legend.corner != "top right"

@@ -201,6 +201,8 @@ class LiveSpectraPlot(QWidget):
         legend = getattr(self, "legend", None)
         if legend is not None and legend.isVisible() != bool(legend.items):
             legend.setVisible(bool(legend.items))  # no empty box over an empty plot
+        if drew and legend is not None and hasattr(legend, "place"):
+            legend.place()  # out of the way of what was drawn
         return drew
 
     def _draw(self, name: str, spectrum: Spectrum) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsItem
 
 BACKGROUND = "w"
@@ -109,8 +109,83 @@ def new_layout() -> pg.GraphicsLayoutWidget:
     return layout
 
 
-def legend(plot: pg.PlotItem) -> pg.LegendItem:
-    """A legend with dark text on a translucent white box."""
-    item = plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 200),
-                          pen=pen("#888888"))
+class Legend(pg.LegendItem):
+    """A legend that keeps out of the data: it sits in the corner of its plot where it covers the fewest
+    points (data, fitted curves, their labels), chosen again whenever the view or the data change
+    (``place``), until the user drags it: then it stays where it was put."""
+
+    MARGIN = 10  # px from the plot's edges
+    #: corner -> (the legend's point, the plot's point, offset in px); the first is preferred on a tie
+    CORNERS = {"top right": ((1, 0), (1, 0), (-MARGIN, MARGIN)), "top left": ((0, 0), (0, 0), (MARGIN, MARGIN)),
+               "bottom right": ((1, 1), (1, 1), (-MARGIN, -MARGIN)),
+               "bottom left": ((0, 1), (0, 1), (MARGIN, -MARGIN))}
+
+    def __init__(self, plot: pg.PlotItem, **kwargs):
+        super().__init__(offset=self.CORNERS["top right"][2], **kwargs)
+        self.plot = plot
+        self.corner = "top right"
+        self.placed_by_user = False
+        view = plot.getViewBox()
+        view.sigRangeChanged.connect(lambda *_: self.place())
+        view.sigResized.connect(lambda *_: self.place())
+
+    def mouseDragEvent(self, ev):  # noqa: N802 - pyqtgraph's name
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.placed_by_user = True
+        super().mouseDragEvent(ev)
+
+    def _points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Everything drawn in the plot that the legend should not hide, in view coordinates."""
+        xs, ys = [], []
+        for item in self.plot.listDataItems():
+            if not item.isVisible():
+                continue
+            x, y = item.getData()
+            if x is not None and y is not None and len(x):
+                xs.append(np.asarray(x, dtype=float))
+                ys.append(np.asarray(y, dtype=float))
+        for item in self.plot.getViewBox().addedItems:
+            if isinstance(item, pg.TextItem) and item.isVisible():
+                xs.append(np.array([item.pos().x()]))
+                ys.append(np.array([item.pos().y()]))
+        if not xs:
+            return np.empty(0), np.empty(0)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    def covered(self, corner: str, x: np.ndarray | None = None, y: np.ndarray | None = None) -> int:
+        """How many of the plot's points the legend would cover in ``corner``."""
+        if x is None or y is None:
+            x, y = self._points()
+        view = self.plot.getViewBox()
+        w, h = self.width(), self.height()
+        right = corner.endswith("right")
+        top = corner.startswith("top")
+        left_px = view.width() - self.MARGIN - w if right else self.MARGIN
+        top_px = self.MARGIN if top else view.height() - self.MARGIN - h
+        a = view.mapToView(QPointF(left_px, top_px))
+        b = view.mapToView(QPointF(left_px + w, top_px + h))
+        x0, x1 = sorted((a.x(), b.x()))
+        y0, y1 = sorted((a.y(), b.y()))
+        return int(np.count_nonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)))
+
+    def place(self) -> str:
+        """Move to the corner that covers the fewest points (staying put on a tie); returns the corner."""
+        if self.placed_by_user or not self.items or self.parentItem() is None:
+            return self.corner
+        x, y = self._points()
+        if x.size:
+            counts = {corner: self.covered(corner, x, y) for corner in self.CORNERS}
+            self.corner = min(counts, key=lambda corner: (counts[corner], corner != self.corner))
+        item_pos, parent_pos, offset = self.CORNERS[self.corner]
+        self.opts["offset"] = offset
+        self.anchor(itemPos=item_pos, parentPos=parent_pos, offset=offset)
+        return self.corner
+
+
+def legend(plot: pg.PlotItem) -> Legend:
+    """A legend with dark text on a translucent white box, in the corner where it hides the fewest points
+    (``Legend``); the plot's named curves are added to it."""
+    item = Legend(plot, labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 200), pen=pen("#888888"))
+    item.setParentItem(plot.getViewBox())
+    plot.legend = item
     return item

@@ -71,6 +71,7 @@ class NyquistPlot(LiveSpectraPlot):
         drew = super().refresh(force)
         if drew:
             self._place_labels()
+            self.legend.place()  # out of the way of the labels too
         return drew
 
     def _place_labels(self) -> None:
