@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--store", type=Path, default=None, help=STORE_HELP)
     analyse.add_argument("--area-cm2", type=float, default=None,
                          help="electrode area of a file's cell, cm2 (default: the file's own, if it has one)")
+    analyse.add_argument("--sweep", type=int, default=None, metavar="N",
+                         help="which sweep of a run or file of several (1 = the first; default: the last)")
     analyse.add_argument("--json", action="store_true", help="print the whole result as JSON")
 
     imp = sub.add_parser("import", help="import impedance or cycling files into the store as runs")
@@ -487,7 +489,7 @@ def _export(args) -> int:
 
 
 def _analyse(args) -> int:
-    from workbench.run_analysis import AnalysisError, analyse_file, analyse_run
+    from workbench.run_analysis import AnalysisError, analyse_file, run_result
     from workbench.store import StoreError
 
     area = args.area_cm2
@@ -499,17 +501,21 @@ def _analyse(args) -> int:
         store = _open_store(args.store)
         try:
             record = store.run(int(args.target))
-            result = analyse_run(store, record.id)
+            result, info = run_result(store, record.id, sweep=args.sweep)
         except (StoreError, AnalysisError) as exc:
             raise CliError(str(exc)) from None
         finally:
             store.close()
         kept = "" if store.read_only else " (kept with the run)"
         head = f"run {record.id} {record.sample_name or ''} ({record.surface_state or 'surface unknown'})"
-        extra = {"run_id": record.id, "kept": not store.read_only}
+        if info["n_sweeps"] > 1:
+            head += f", sweep {info['sweep']} of {info['n_sweeps']}"
+        if info["note"]:
+            kept += f"; {info['note']}"
+        extra = {"run_id": record.id, "kept": not store.read_only, **info}
     else:
         try:
-            result, info = analyse_file(Path(args.target), area)
+            result, info = analyse_file(Path(args.target), area, sweep=args.sweep)
         except AnalysisError as exc:
             raise CliError(str(exc)) from None
         sweep = f", sweep {info['sweep']} of {info['n_sweeps']}" if "sweep" in info else ""

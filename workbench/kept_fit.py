@@ -11,8 +11,9 @@ again, without fitting anew:
   residuals, chi-square, standard errors and arcs as when it was made. Its sweep is the one on which the
   kept parameters give the kept chi-square (a CCD test has a sweep before and one after; the store does
   not name it): a kept fit that matches no sweep of the run is not shown as a fit of any.
-- a result of ``workbench analyse`` is of the run's only sweep (it reads the run's points whole): its arcs
-  and curve are those of the two-arc fit it kept, without standard errors per parameter (it kept none).
+- a result of ``workbench analyse`` is of the sweep kept with it (``sweep``, 1-based; one kept without it
+  is of a run's only sweep): its arcs and curve are those of the two-arc fit it kept, without standard
+  errors per parameter (it kept none).
 
 The interface resistance is the one kept, never recomputed; ``analysis.kept`` says which fit it is, of
 which run and sweep, and when it was made.
@@ -68,8 +69,13 @@ def _analysis_of(row: dict, run_id: int, spectra, taken: set[int]):
     values = row.get("values") or {}
     if set(values) == set(circuit.parameter_names):
         return _window_fit(row, run_id, circuit, spectra, taken)
-    if row.get("result") and len(spectra) == 1 and 0 not in taken:
-        return _kept_by_analysis(row, run_id, spectra[0])
+    result = row.get("result")
+    if result:
+        # the sweep it is of, as kept with it (a result kept without one is of a run's only sweep)
+        sweep = result.get("sweep") or (1 if len(spectra) == 1 else None)
+        if sweep is not None and result.get("n_sweeps") in (None, len(spectra)) and sweep - 1 not in taken \
+                and 1 <= sweep <= len(spectra):
+            return _kept_by_analysis(row, run_id, spectra[sweep - 1], sweep - 1)
     return None
 
 
@@ -98,7 +104,7 @@ def _window_fit(row: dict, run_id: int, circuit, spectra, taken: set[int]):
     return None
 
 
-def _kept_by_analysis(row: dict, run_id: int, spectrum):
+def _kept_by_analysis(row: dict, run_id: int, spectrum, index: int = 0):
     """The one method's two-arc fit kept by ``workbench analyse``: its curve and arcs from the result."""
     from workbench.spectrum_analysis import SpectrumAnalysis
 
@@ -125,8 +131,8 @@ def _kept_by_analysis(row: dict, run_id: int, spectrum):
                             apex_frequency_hz=arc["apex_frequency_hz"] or nan)
                  for k, arc in enumerate(arcs, start=1)]
     analysis = SpectrumAnalysis(fit=fit, arcs=summaries, area_cm2=spectrum.area_cm2)
-    _finish(analysis, row, run_id, 0, spectrum, by_analysis=True)
-    return 0, analysis
+    _finish(analysis, row, run_id, index, spectrum, by_analysis=True)
+    return index, analysis
 
 
 def _finish(analysis, row: dict, run_id: int, index: int, spectrum, *, by_analysis: bool) -> None:

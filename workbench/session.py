@@ -131,6 +131,36 @@ def split_sweeps(frequency_hz) -> list[slice]:
     return [slice(a, b) for a, b in zip(starts, [*starts[1:], f.size], strict=True)]
 
 
+def stored_sweeps(store, run_id: int) -> list[Spectrum]:
+    """The stored run's sweeps as spectra, each named by the step it was measured in and noted when it
+    was measured after the cell shorted."""
+    record = store.run(run_id)
+    data = store.points(run_id, "impedance")
+    if data["frequency_hz"].size == 0:
+        return []
+    if not record.area_cm2:
+        raise ValueError(f"run {run_id} has no electrode area recorded; its spectrum cannot be "
+                         "shown in Ω cm².")
+    steps = sorted((e.get("time_s") or 0.0, e.get("label", "")) for e in store.events(run_id, "step"))
+    shorts = [e.get("time_s") or 0.0 for e in store.events(run_id, "safety")]
+    sweeps = split_sweeps(data["frequency_hz"])
+    spectra = []
+    for k, part in enumerate(sweeps):
+        t0 = float(data["time_s"][part][0])
+        label = next((text for t, text in reversed(steps) if t <= t0 + 1e-9), "")
+        name = f"run {run_id}: {record.sample_name}"
+        if len(sweeps) > 1:
+            name += f", {label.replace('impedance sweep ', '') or f'sweep {k + 1}'}"
+        note = ""
+        if shorts and t0 >= min(shorts):
+            note = ("measured after the cell shorted: a metal filament bridges it, so its arcs are not "
+                    "the interface's")
+        z = data["z_real_ohm"][part] + 1j * data["z_imag_ohm"][part]
+        spectra.append(Spectrum(name, data["frequency_hz"][part], z, float(record.area_cm2),
+                                record.sample_name or "", record.surface_state or "", run_id, note=note))
+    return spectra
+
+
 ROLE_NAMES = {"fra": "impedance analyser", "galvanostat": "cycler", "stage": "temperature stage"}
 
 
@@ -479,33 +509,8 @@ class Session:
         return list(self._run_spectra)
 
     def run_sweeps(self, run_id: int) -> list[Spectrum]:
-        """The stored run's sweeps as spectra, each named by the step it was measured in and noted when it
-        was measured after the cell shorted."""
-        record = self.store.run(run_id)
-        data = self.store.points(run_id, "impedance")
-        if data["frequency_hz"].size == 0:
-            return []
-        if not record.area_cm2:
-            raise ValueError(f"run {run_id} has no electrode area recorded; its spectrum cannot be "
-                             "shown in Ω cm².")
-        steps = sorted((e.get("time_s") or 0.0, e.get("label", "")) for e in self.store.events(run_id, "step"))
-        shorts = [e.get("time_s") or 0.0 for e in self.store.events(run_id, "safety")]
-        sweeps = split_sweeps(data["frequency_hz"])
-        spectra = []
-        for k, part in enumerate(sweeps):
-            t0 = float(data["time_s"][part][0])
-            label = next((text for t, text in reversed(steps) if t <= t0 + 1e-9), "")
-            name = f"run {run_id}: {record.sample_name}"
-            if len(sweeps) > 1:
-                name += f", {label.replace('impedance sweep ', '') or f'sweep {k + 1}'}"
-            note = ""
-            if shorts and t0 >= min(shorts):
-                note = ("measured after the cell shorted: a metal filament bridges it, so its arcs are not "
-                        "the interface's")
-            z = data["z_real_ohm"][part] + 1j * data["z_imag_ohm"][part]
-            spectra.append(Spectrum(name, data["frequency_hz"][part], z, float(record.area_cm2),
-                                    record.sample_name or "", record.surface_state or "", run_id, note=note))
-        return spectra
+        """The stored run's sweeps as spectra (:func:`stored_sweeps`)."""
+        return stored_sweeps(self.store, run_id)
 
     def open_run(self, run_id: int, sweep: int | None = None):
         """Look at a stored run: its sweep number ``sweep`` becomes the current spectrum (by default the

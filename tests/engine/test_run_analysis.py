@@ -17,13 +17,17 @@ from workbench.store import Store
 F = log_frequencies(13e6, 5.0, 20)
 
 
-def impedance_run(store: Store, r_area: float, seed: int = 1) -> int:
+def impedance_run(store: Store, r_area: float, seed: int = 1, *more_sweeps: float) -> int:
+    """A stored run of one sweep of a cell of ``r_area`` Ohm cm2, then one sweep of each of ``more_sweeps``."""
     sample = Sample("NZSP-01", "EtOH500", 1.7, 8.5)
     run_id = store.create_run("impedance", sample=sample)
-    z = noisy_spectrum(paper_cell_parameters(r_area, area_cm2=sample.area_cm2), F, 0.005, seed)
-    for k, (f, zk) in enumerate(zip(F, z, strict=True)):
-        store.add_point(run_id, "impedance", float(k), {"frequency_hz": f, "z_real_ohm": zk.real,
-                                                          "z_imag_ohm": zk.imag})
+    t = 0.0
+    for r in (r_area, *more_sweeps):
+        z = noisy_spectrum(paper_cell_parameters(r, area_cm2=sample.area_cm2), F, 0.005, seed)
+        for f, zk in zip(F, z, strict=True):
+            store.add_point(run_id, "impedance", t, {"frequency_hz": f, "z_real_ohm": zk.real,
+                                                     "z_imag_ohm": zk.imag})
+            t += 1.0
     store.finish_run(run_id, "completed")
     return run_id
 
@@ -34,7 +38,7 @@ def test_analysed_run_keeps_its_result_and_exports_carry_it(tmp_path):
     assert stored_result(store, run_id) is None
     result = analyse_run(store, run_id)
     kept = stored_result(store, run_id)
-    assert kept == json.loads(json.dumps(result.to_dict()))
+    assert kept == {**json.loads(json.dumps(result.to_dict())), "sweep": 1, "n_sweeps": 1}
     assert kept["value_ohm_cm2"] == pytest.approx(24.2, rel=0.02)
     assert kept["method"] == "interface arc" and kept["circuit"] == "R0-L0-p(R1,CPE1)-p(R2,CPE2)"
     assert store.latest_results() == {run_id: kept}
@@ -118,3 +122,32 @@ def test_read_only_store_is_analysed_but_not_written(tmp_path, capsys):
         undo()
     with Store(path) as store:
         assert stored_result(store, run_id) is None
+
+
+def test_a_run_of_several_sweeps_is_analysed_sweep_by_sweep(tmp_path, capsys):
+    # e.g. a CCD test's sweep before and after: never both fitted as one spectrum
+    path = tmp_path / "ws.sqlite"
+    with Store(path) as store:
+        run_id = impedance_run(store, 24.2, 1, 6000.0)
+    assert main(["analyse", str(run_id), "--store", str(path), "--json"]) == 0
+    last = json.loads(capsys.readouterr().out)
+    assert (last["sweep"], last["n_sweeps"], last["n_points"]) == (2, 2, F.size)
+    assert last["value_ohm_cm2"] == pytest.approx(6000.0, rel=0.02)
+    assert main(["analyse", str(run_id), "--store", str(path), "--sweep", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"run {run_id} NZSP-01 (EtOH500), sweep 1 of 2: interface resistance 24.")
+    assert main(["analyse", str(run_id), "--store", str(path), "--sweep", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: sweep 3: run {run_id} has 2 sweeps (1 to 2)"
+    with Store(path) as store:
+        kept = [f["result"] for f in store.fits(run_id) if f["result"]]
+        assert [(k["sweep"], k["n_sweeps"]) for k in kept] == [(2, 2), (1, 2)]
+        assert kept[1]["value_ohm_cm2"] == pytest.approx(24.2, rel=0.02)
+        # each kept result is shown again on its own sweep when the run is reopened
+        from workbench.kept_fit import kept_analyses
+        from workbench.session import stored_sweeps
+
+        shown = kept_analyses(store, run_id, stored_sweeps(store, run_id))
+        assert sorted(shown) == [0, 1]
+        assert shown[0].interface.value_ohm_cm2 == pytest.approx(24.2, rel=0.02)
+        assert shown[1].interface.value_ohm_cm2 == pytest.approx(6000.0, rel=0.02)
