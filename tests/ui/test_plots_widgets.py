@@ -257,6 +257,10 @@ def test_nyquist_live_points_fits_and_overlays(qtbot):
     plot.set_normalisation(area_cm2=0.785)
     plot.refresh()
     assert len(plot.spectrum("live").items["fit"].getData()[0]) == 300
+    # a fit shows through its spectrum's markers of the same colour: wider, and drawn above them
+    items = plot.spectrum("live").items
+    assert items["fit"].opts["pen"].widthF() >= 2 > items["data"].opts["symbolPen"].widthF()
+    assert items["fit"].zValue() > items["data"].zValue()
     legend_names = [label.text for _, label in plot.legend.items]
     assert legend_names == ["live", "as sintered", "EtOH500-anneal"]
     _render(plot, "nyquist")
@@ -285,6 +289,9 @@ def test_bode_plot_magnitude_phase_and_fit(qtbot):
     assert phase.max() > 0  # -phase of a capacitive arc
     np.testing.assert_allclose(phase, -np.degrees(np.arctan2(zi, zr))[::-1])
     assert plot.magnitude_plot.getViewBox().state["logMode"] == [True, True]
+    items = plot.spectrum("cell A").items
+    for fit, data in (("magnitude_fit", "magnitude"), ("phase_fit", "phase")):
+        assert items[fit].opts["pen"].widthF() >= 2 and items[fit].zValue() > items[data].zValue()
     assert "|Z| (Ω)" in _axis_label(plot.magnitude_plot, "left")
     assert "Frequency (Hz)" in _axis_label(plot.phase_plot, "bottom")
     _render(plot, "bode")

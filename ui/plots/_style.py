@@ -24,9 +24,10 @@ def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def pen(colour_: str = FOREGROUND, style: Qt.PenStyle = Qt.SolidLine):
-    """A cosmetic 1-px pen: wider pens are about 60x slower to draw on large data."""
-    return pg.mkPen(colour_, width=1, style=style)
+def pen(colour_: str = FOREGROUND, style: Qt.PenStyle = Qt.SolidLine, width: float = 1):
+    """A cosmetic pen, 1 px unless asked: wider pens are about 60x slower to draw on large data (only
+    fitted curves, a few hundred points, are drawn wider)."""
+    return pg.mkPen(colour_, width=width, style=style)
 
 
 class TidyAxis(pg.AxisItem):
@@ -71,15 +72,26 @@ def set_label(plot: pg.PlotItem, side: str, text: str, units: str | None = None)
     plot.setLabel(side, text, units=units, color=FOREGROUND)
 
 
+#: a fitted curve's pen width (px): it is drawn over its spectrum's markers of the same colour
+FIT_WIDTH = 2.5
+
+
+def add_fit_line(plot: pg.PlotItem, colour_: str, sorted_x: bool = True) -> pg.PlotDataItem:
+    """Add an empty fitted curve: a `FIT_WIDTH` line above the measured points, so it shows through them."""
+    curve = add_line(plot, colour_, sorted_x=sorted_x, width=FIT_WIDTH)
+    curve.setZValue(10)
+    return curve
+
+
 def add_line(plot: pg.PlotItem, colour_: str, name: str | None = None, style: Qt.PenStyle = Qt.SolidLine,
-             sorted_x: bool = True) -> pg.PlotDataItem:
-    """Add an empty line curve to `plot` with a 1-px pen.
+             sorted_x: bool = True, width: float = 1) -> pg.PlotDataItem:
+    """Add an empty line curve to `plot` with a `width`-px pen (default 1).
 
     For curves whose x values are sorted, clip-to-view and peak auto-downsampling are switched on
     *after* adding the curve (addItem resets them). Both assume increasing x, so `sorted_x=False`
     (e.g. a Nyquist plot) leaves them off.
     """
-    curve = pg.PlotDataItem(pen=pen(colour_, style), name=name)
+    curve = pg.PlotDataItem(pen=pen(colour_, style, width), name=name)
     plot.addItem(curve)
     if sorted_x:
         _fast(curve)

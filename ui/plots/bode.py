@@ -57,8 +57,8 @@ class BodePlot(LiveSpectraPlot):
             c = spectrum.colour
             items["magnitude"] = _style.add_markers(self.magnitude_plot, c, name=name, size=self.MARKER_SIZE)
             items["phase"] = _style.add_markers(self.phase_plot, c, size=self.MARKER_SIZE)
-            items["magnitude_fit"] = _style.add_line(self.magnitude_plot, c)
-            items["phase_fit"] = _style.add_line(self.phase_plot, c)
+            items["magnitude_fit"] = _style.add_fit_line(self.magnitude_plot, c)
+            items["phase_fit"] = _style.add_fit_line(self.phase_plot, c)
         f, magnitude, phase = magnitude_phase(*spectrum.arrays())
         keep = f > 0  # log axes
         items["magnitude"].setData(f[keep], magnitude[keep] * self.scale_for(spectrum))

@@ -52,7 +52,7 @@ class NyquistPlot(LiveSpectraPlot):
         if not items:
             items["data"] = _style.add_markers(self.plot, spectrum.colour, name=name, size=self.MARKER_SIZE,
                                                sorted_x=False)
-            items["fit"] = _style.add_line(self.plot, spectrum.colour, sorted_x=False)
+            items["fit"] = _style.add_fit_line(self.plot, spectrum.colour, sorted_x=False)
             items["decades"] = _style.add_markers(self.plot, spectrum.colour, filled=True,
                                                   size=self.DECADE_MARKER_SIZE, sorted_x=False)
             items["labels"] = []
