@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,18 +45,38 @@ def si(value: float, unit: str, digits: int = 4) -> str:
     return f"{value:.{digits}g} {unit}"
 
 
+def pm(value: float, stderr: float) -> str:
+    """A value and its standard error in plain notation, the error to two significant figures and the value
+    to the same decimal place: '4.0010 ± 0.0075', '447 ± 140' ('± ?' when the error is not known)."""
+    if not (np.isfinite(stderr) and stderr > 0 and np.isfinite(value)):
+        return f"{value:#.4g} ± ?" if not np.isfinite(stderr) else f"{value:#.4g} ± {stderr:g}"
+    exponent = int(np.floor(np.log10(stderr))) - 1  # of the error's second significant figure
+    decimals = max(0, -exponent)
+    error = round(stderr, -exponent)
+    return f"{round(value, -exponent):.{decimals}f} ± {error:.{decimals}f}"
+
+
 def si_pm(value: float, stderr: float, unit: str) -> str:
-    """A value and its standard error with one SI prefix: '4.009 ± 0.031 nF' ('± ?' when unknown)."""
+    """A value and its standard error with one SI prefix: '4.009 ± 0.031 nF', '447 ± 140 µF' ('± ?' when
+    unknown)."""
     text = si(value, unit)
     number, _, prefixed = text.partition(" ")
     scale = value / float(number) if value and np.isfinite(value) and float(number) else 1.0
-    error = f"{stderr / scale:.2g}" if np.isfinite(stderr) else "?"
-    return f"{float(number):#.4g} ± {error} {prefixed}"
+    return f"{pm(value / scale, stderr / scale)} {prefixed}"
 
 
-def plain_error(stderr: float, spec: str) -> str:
-    """A standard error as the tables write it: '?' when it is not known."""
-    return format(stderr, spec) if np.isfinite(stderr) else "?"
+
+def arc_doubt(arc, band_hz: tuple[float, float]) -> str:
+    """Why the data do not determine an arc of a fit ("" when they do): its resistance's standard error
+    larger than the resistance, or its apex more than a decade outside the measured band."""
+    lo, hi = band_hz
+    if np.isfinite(arc.r_stderr_ohm) and arc.r_stderr_ohm > arc.r_ohm:
+        return (f"Not resolved: the standard error of {arc.resistor} is larger than its value; the data do not "
+                "determine this arc (the interface resistance below is the one method's, not this arc's).")
+    if np.isfinite(arc.apex_frequency_hz) and not 0.1 * lo <= arc.apex_frequency_hz <= 10 * hi:
+        return (f"Not resolved: the apex of {arc.resistor} lies more than a decade outside the measured band "
+                f"({si(lo, 'Hz', 3)} to {si(hi, 'Hz', 3)}); the data do not determine this arc.")
+    return ""
 
 
 def unit_words(unit: str) -> str:
@@ -407,14 +428,20 @@ class FitPanel(QWidget):
                                 f"{fit.elapsed_s * 1e3:.1f} ms")
         self._say_origin(analysis)
         self.arc_table.setRowCount(len(analysis.arcs))
+        band = (float(np.min(fit.frequency_hz)), float(np.max(fit.frequency_hz)))
         for row, arc in enumerate(analysis.arcs):
-            cells = [f"{arc.resistor}: {analysis.arc_name(arc)}",
-                     f"{arc.r_ohm_cm2:#.4g} ± {plain_error(arc.r_stderr_ohm_cm2, '.2g')}",
+            doubt = arc_doubt(arc, band)
+            cells = [f"{arc.resistor}: {analysis.arc_name(arc)}" + (" (not resolved)" if doubt else ""),
+                     pm(arc.r_ohm_cm2, arc.r_stderr_ohm_cm2),
                      si_pm(arc.capacitance_f, arc.capacitance_stderr_f, "F"),
                      si_pm(arc.apex_frequency_hz, arc.apex_frequency_stderr_hz, "Hz"),
-                     f"{arc.n:.3f} ± {plain_error(arc.n_stderr, '.1g')}"]
+                     pm(arc.n, arc.n_stderr)]
             for col, text in enumerate(cells):
-                self.arc_table.setItem(row, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if doubt:
+                    item.setForeground(QColor("#b00020"))
+                    item.setToolTip(doubt)
+                self.arc_table.setItem(row, col, item)
         kk = analysis.kramers_kronig
         if kk is None:
             self.kk_label.setText("Kramers-Kronig: not checked")
