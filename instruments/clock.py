@@ -7,6 +7,8 @@ so that an eight-hour critical-current test runs in seconds against the emulated
 - ``AcceleratedClock(speed)``: emulated time runs ``speed`` times faster than the wall clock; while a run
   is under way it is paced by the run (it never runs ahead of the run's work), see the class.
 - ``ManualClock``: time moves only when someone sleeps; sleeping costs no wall time. For tests.
+- ``SteppedClock``: a manual clock whose sleepers go no further than the bench time the caller allows
+  (``allow``); a test moves a run along step by step, whatever the host's speed.
 """
 
 from __future__ import annotations
@@ -148,6 +150,68 @@ class ManualClock(Clock):
 
     def wall_seconds(self, seconds: float) -> float:
         return 0.0
+
+
+class SteppedClock(ManualClock):
+    """Manual time that a run's waits pass only as far as the caller allows: for tests that watch a run
+    while it is under way, on any host speed.
+
+    A ``sleep`` advances the clock (no wall time) up to the limit set by ``allow`` and waits there, on
+    the wall clock, until the limit moves on or ``release`` lets time run as a ``ManualClock``'s. A
+    sleep that returns has always moved the clock on. An instrument's own waits (``advance``, which
+    the emulated instruments use for their reply and measurement times) are never held.
+    """
+
+    def __init__(self, start_s: float = 0.0) -> None:
+        super().__init__(start_s)
+        self._cond = threading.Condition(self._lock)
+        self._limit = float(start_s)
+        self._released = False
+        self._held = 0
+
+    def allow(self, seconds: float) -> None:
+        """Let sleepers take ``seconds`` more of bench time, from now (or from the limit, if ahead)."""
+        with self._cond:
+            self._limit = max(self._limit, self._now) + max(0.0, float(seconds))
+            self._cond.notify_all()
+
+    def release(self) -> None:
+        """From now on sleepers are never held (the clock is a ``ManualClock``)."""
+        with self._cond:
+            self._released = True
+            self._cond.notify_all()
+
+    def hold(self) -> None:
+        """Hold sleepers again, from where the clock is now (nothing allowed beyond it)."""
+        with self._cond:
+            self._released = False
+            self._limit = self._now
+
+    @property
+    def held(self) -> int:
+        """How many sleepers wait at the limit."""
+        with self._cond:
+            return self._held
+
+    @property
+    def caught_up(self) -> bool:
+        """All the time allowed has been taken and a sleeper waits for more."""
+        with self._cond:
+            return self._held > 0 and not self._released and self._now >= self._limit
+
+    def sleep(self, seconds: float) -> None:
+        if not seconds > 0:
+            return
+        with self._cond:
+            while not self._released and self._now >= self._limit:
+                self._held += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._held -= 1
+            self._now += seconds if self._released else min(float(seconds), self._limit - self._now)
+            self._cond.notify_all()
+        time.sleep(0)  # let other threads run
 
 
 def make_clock(speed: float | None) -> Clock:
