@@ -129,7 +129,7 @@ def test_user_abort_from_another_thread_on_an_accelerated_clock(open_bench):
     runner.start()
     runner.wait(random.Random(7).uniform(0.2, 1.0))
     runner.abort()
-    finished = runner.wait(5)
+    finished = runner.wait(30)
     assert finished is not None and finished.status == "aborted"
     assert output_state(bench) == "0"
     assert runner.store.point_seqs(finished.run_id) == set(seen) and seen

@@ -6,7 +6,7 @@ import threading
 import pytest
 from fakes import FakeBench, FakeCell
 
-from instruments.clock import AcceleratedClock
+from instruments.clock import AcceleratedClock, SteppedClock
 from workbench.cell import Sample
 from workbench.events import DataPoint, Progress, RunFinished, SafetyEvent, StateChanged
 from workbench.procedures import (
@@ -133,7 +133,8 @@ def test_a_failing_listener_does_not_stop_the_measurement():
 
 
 def test_pause_turns_the_current_off_and_resume_restores_it():
-    bench = FakeBench(clock=AcceleratedClock(2000))
+    clock = SteppedClock()  # the run waits at its first sample until the pause has been asked for
+    bench = FakeBench(clock=clock)
     runner = Runner(PlatingStripping(current_density_mA_cm2=1.0, half_cycle_s=60.0, cycles=2), bench, SAMPLE)
     paused = threading.Event()
     states = []
@@ -147,7 +148,8 @@ def test_pause_turns_the_current_off_and_resume_restores_it():
     runner.subscribe(listener)
     runner.start()
     runner.pause()
-    assert paused.wait(5)
+    clock.release()
+    assert paused.wait(30)
     assert bench.galvanostat.output is False and bench.galvanostat.current_a == 0.0
     runner.resume()
     finished = runner.wait(30)

@@ -35,7 +35,9 @@ def test_the_emulated_2400_loses_an_unread_reply_with_error_410():
         bench.close()
 
 
-def _poll_during_a_hold(tmp_path, *, lock: bool = True, wall_s: float = 1.5):
+def _poll_during_a_hold(tmp_path, *, lock: bool = True, readings: int = 50, points: int = 20):
+    """Poll every role as fast as possible during a hold, until there have been ``readings`` readings and
+    the run has stored ``points`` points (however long the host takes), then abort the run."""
     bench = Bench.from_config(clock=AcceleratedClock(400))
     session = Session(bench, Store(tmp_path / "w.sqlite"), sample=Sample.paper())
     if not lock:
@@ -59,13 +61,18 @@ def _poll_during_a_hold(tmp_path, *, lock: bool = True, wall_s: float = 1.5):
     try:
         runner = session.start_run(GalvanostaticHold(current_density_mA_cm2=0.5, duration_s=3600,
                                                      sample_period_s=1))
+        stored = []
+        runner.subscribe(lambda event: stored.append(1) if getattr(event, "kind", None) == "cycling" else None)
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        time.sleep(wall_s)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                counts["readings"] > readings and len(stored) > points):
+            time.sleep(0.05)
         stop.set()
         poller.join(5)
         session.abort("enough")
-        finished = runner.wait(10)
+        finished = runner.wait(30)
         counts["points"] = len(session.store.points(runner.run_id, "cycling")["seq"])
         return bench.emulation.device(KEITHLEY).interrupted_queries, counts, finished
     finally:
@@ -104,7 +111,7 @@ def test_a_command_sent_between_a_query_and_its_reply_is_held_back_by_the_lock(l
         def read(*args, **kwargs):
             if threading.current_thread() is thread_a:
                 a_wrote.set()
-                b_wrote.wait(0.5)  # B's chance to speak before A reads its reply
+                b_wrote.wait(0.5 if lock else 30)  # B's chance to speak before A reads its reply (held by the lock)
             return real_read(*args, **kwargs)
 
         def write(command, *args, **kwargs):

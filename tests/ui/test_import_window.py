@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from instruments.bench import Bench
-from instruments.clock import AcceleratedClock
+from instruments.clock import ManualClock
 from ui.main_window import MainWindow
 from ui.series import SeriesDialog
 from workbench.formats import write_csv
@@ -21,7 +21,7 @@ SHOTS = Path("/tmp/formats")  # screenshots to look at
 @pytest.fixture
 def window(qtbot, settings, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    bench = Bench.from_config(clock=AcceleratedClock(100))
+    bench = Bench.from_config(clock=ManualClock())
     store = Store(tmp_path / "w.sqlite")
     win = MainWindow(bench, store, settings=settings)
     qtbot.addWidget(win)

@@ -5,12 +5,12 @@ import threading
 from PySide6.QtWidgets import QDockWidget
 
 from instruments.bench import Bench
-from instruments.clock import AcceleratedClock
+from instruments.clock import ManualClock
 from ui.main_window import MainWindow
 
 
 def _open(qtbot, settings):
-    bench = Bench.from_config(clock=AcceleratedClock(100))
+    bench = Bench.from_config(clock=ManualClock())
     window = MainWindow(bench, settings=settings)
     qtbot.addWidget(window)
     with qtbot.waitExposed(window):
@@ -32,9 +32,9 @@ def test_window_has_a_dock_per_role_and_closes_cleanly(qtbot, settings):
     assert "3/3 roles connected" in window.statusBar().findChildren(type(window.bench_label))[-1].text() or \
         "3/3 roles connected" in window.bench_label.text()
     # live readings arrive from the monitor thread
-    qtbot.waitUntil(lambda: window.docks["stage"].reading_text("temperature_c") not in (None, "—"), timeout=5000)
+    qtbot.waitUntil(lambda: window.docks["stage"].reading_text("temperature_c") not in (None, "—"), timeout=30_000)
     # an idle SourceMeter cannot measure: the dock says the output is off instead of asking it
-    qtbot.waitUntil(lambda: window.docks["galvanostat"].reading_text("output") == "off", timeout=5000)
+    qtbot.waitUntil(lambda: window.docks["galvanostat"].reading_text("output") == "off", timeout=30_000)
     assert "failed" not in window.activity_label.text()
     assert window.monitor.is_running()
     window.close()

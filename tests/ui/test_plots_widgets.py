@@ -70,7 +70,7 @@ def test_append_only_stores_and_the_timer_draws_decimated_buffer_data(qtbot):
     plot.append(t, v, j)
     assert _n_points(plot.voltage_curve) == 0
     qtbot.waitUntil(lambda: plot.voltage_curve.getData()[0] is not None
-                    and len(plot.voltage_curve.getData()[0]) > 0, timeout=2000)
+                    and len(plot.voltage_curve.getData()[0]) > 0, timeout=30_000)
     width_px = plot.voltage_plot.getViewBox().width()
     for curve, column in ((plot.voltage_curve, v), (plot.current_curve, j)):
         x, y = curve.getData()
@@ -89,7 +89,7 @@ def test_redraws_are_coalesced_to_one_set_data_per_curve_per_frame(qtbot):
     for i in range(500):
         plot.append(float(i), 0.1 * np.sin(i / 50), 0.1)
     assert calls == []  # nothing drawn per point
-    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=30_000)
     assert len(calls) <= 2
     assert len(plot.voltage_curve.getData()[0]) == 500  # fewer points than pixels: all of them
     assert plot.voltage_curve.getData()[0][-1] == 499.0
@@ -164,7 +164,7 @@ def test_hidden_plot_does_not_draw_until_shown(qtbot):
     assert _n_points(plot.voltage_curve) == 0
     with qtbot.waitExposed(plot):
         plot.show()
-    qtbot.waitUntil(lambda: _n_points(plot.voltage_curve) == 100, timeout=2000)
+    qtbot.waitUntil(lambda: _n_points(plot.voltage_curve) == 100, timeout=30_000)
 
 
 def test_temperature_plot(qtbot):
@@ -239,13 +239,13 @@ def test_nyquist_live_points_fits_and_overlays(qtbot):
     data = plot.spectrum("live").items  # nothing drawn yet: items are created at the first frame
     assert data == {}
     qtbot.waitUntil(lambda: "data" in plot.spectrum("live").items
-                    and len(plot.spectrum("live").items["data"].getData()[0]) == f.size, timeout=2000)
+                    and len(plot.spectrum("live").items["data"].getData()[0]) == f.size, timeout=30_000)
     curve = plot.spectrum("live").items["data"]
     original = curve.setData
     curve.setData = lambda *a, **k: (calls.append(1), original(*a, **k))
     plot.add_point(0.05, zr[-1] + 1, -0.5)
     plot.add_point(0.02, zr[-1] + 2, -0.4)
-    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=30_000)
     assert len(calls) == 1 and len(curve.getData()[0]) == f.size + 2
 
     f_fit = np.logspace(6, -1, 300)

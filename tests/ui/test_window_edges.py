@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from instruments.bench import Bench
-from instruments.clock import AcceleratedClock, ManualClock
+from instruments.clock import ManualClock, SteppedClock
 from ui.main_window import MainWindow
 from workbench.cell import Sample
 from workbench.procedures import ImpedanceSweep
@@ -23,7 +23,7 @@ def open_window(qtbot, settings, tmp_path):
         bench = Bench.from_config(clock=clock or ManualClock(), cell=cell)
         store = Store(tmp_path / f"workspace{len(opened)}.sqlite")
         window = MainWindow(bench, store, settings=settings)
-        qtbot.addWidget(window)
+        qtbot.addWidget(window, before_close_func=_stop_run)
         with qtbot.waitExposed(window):
             window.show()
         opened.append((window, store))
@@ -31,11 +31,18 @@ def open_window(qtbot, settings, tmp_path):
 
     yield make
     for window, store in opened:
-        if window.session.is_running:
-            window.session.abort("test over")
-            window.session.wait(10)
+        _stop_run(window)
         window.close()
         store.close()
+
+
+def _stop_run(window):
+    """A test that failed mid-run leaves no run under way when its window is closed (no question asked)."""
+    if isinstance(window.bench.clock, SteppedClock):
+        window.bench.clock.release()  # a run held by the test's clock can end
+    if window.session.is_running:
+        window.session.abort("test over")
+        window.session.wait(30)
 
 
 def _idle(qtbot, window, timeout=60_000):
@@ -142,24 +149,37 @@ def test_results_of_another_circuit_or_run_are_not_left_on_show(open_window, qtb
 
 
 def test_closing_the_window_mid_run_asks_first_and_closes_the_wizard(open_window, qtbot, monkeypatch):
-    window = open_window(clock=AcceleratedClock(50))
+    clock = SteppedClock()  # the runs take only the bench time the test allows, on any host speed
+    window = open_window(clock=clock)
     hold = window.controls["galvanostat"]
     hold.duration.setText("3600")
     hold.button.click()
-    qtbot.waitUntil(lambda: len(window.cycling.buffer) > 3, timeout=10_000)
+    clock.allow(10)
+    qtbot.waitUntil(lambda: len(window.cycling.buffer) > 3, timeout=30_000)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args) or QMessageBox.No)
     window.close()
     assert asked and window.isVisible() and window.session.is_running, "No keeps the run going"
     window.abort_action.trigger()
+    clock.allow(1)
     _idle(qtbot, window)
 
+    clock.hold()
     wizard = window.open_ccd_wizard()
     wizard.safety_page.sweep_before.setChecked(False)
     for _ in range(3):
         wizard.button(QWizard.NextButton).click()
     wizard.button(QWizard.CommitButton).click()
-    qtbot.waitUntil(lambda: len(wizard.run_page.plot.buffer) > 3, timeout=10_000)
+    clock.allow(10)
+    qtbot.waitUntil(lambda: len(wizard.run_page.plot.buffer) > 3, timeout=30_000)
+    runner = window.session.runner
+    abort = runner.abort
+
+    def abort_then_let_time_run(reason="aborted by the user"):
+        abort(reason)
+        clock.release()  # the held run's next wait ends and meets the abort
+
+    monkeypatch.setattr(runner, "abort", abort_then_let_time_run)
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.Yes)
     window.close()
     assert not window.isVisible()
