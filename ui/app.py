@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 def close_on_termination(window):
     """SIGTERM/SIGHUP (where the platform has them) close the session safely instead of killing the window:
     the run under way is aborted with the signal's name (output off), then the window closes as if the user
-    closed it and the application quits. Qt's event loop runs in C++, where Python's signal handlers wait;
+    closed it, without asking whether to abort the run (nobody may be there to answer), and the application
+    quits. Qt's event loop runs in C++, where Python's signal handlers wait;
     a timer lets Python run every 200 ms. Returns the installed ``TerminationSignals`` (``restore()`` it)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -112,7 +113,9 @@ def close_on_termination(window):
     from workbench.host import TerminationSignals
 
     def on_signal(name: str) -> None:
-        window.session.abort(f"terminated by signal {name}")
+        reason = f"terminated by signal {name}"
+        window.session.abort(reason)
+        window.closing_because = reason   # no question: the run is being aborted, nobody may be there
 
         def close() -> None:
             window.close()          # closeEvent: waits for the run to end (output off), closes the bench

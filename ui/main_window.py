@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.runner = None
         self._live_name = LIVE
         self._run_started_wall = 0.0
+        #: why the window closes without asking (a termination signal), else None: nobody may be there
+        self.closing_because: str | None = None
         self._steps: list[str] = []
         self._loading = None  # (run_id, n_points, cancel event) while a run is read on a thread
         self._loading_token = 0
@@ -762,7 +764,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         runner = self.session.runner
-        if runner is not None and not self._confirm_abort(runner):
+        if runner is not None and self.closing_because is None and not self._confirm_abort(runner):
             event.ignore()
             return
         wizard = getattr(self, "wizard", None)

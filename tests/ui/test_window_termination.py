@@ -9,10 +9,10 @@ import time
 
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from instruments.bench import Bench
-from instruments.clock import ManualClock
+from instruments.clock import SteppedClock
 from ui.app import close_on_termination
 from ui.main_window import MainWindow
 from workbench.procedures.hold import GalvanostaticHold
@@ -23,12 +23,15 @@ KEITHLEY = "GPIB0::24::INSTR"
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is delivered only on POSIX")
 def test_sigterm_aborts_the_run_with_the_output_off_and_closes_the_window(qtbot, settings, tmp_path, monkeypatch):
-    bench = Bench.from_config(clock=ManualClock())
+    clock = SteppedClock()   # the run is still under way when the window closes, whatever the host's speed
+    bench = Bench.from_config(clock=clock)
     store = Store(tmp_path / "w.sqlite")
     window = MainWindow(bench, store, settings=settings)
     qtbot.addWidget(window)
     with qtbot.waitExposed(window):
         window.show()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args) or QMessageBox.No)
     device = bench.emulation.device(KEITHLEY)
     at_end = []
     window.session.events.run_finished.connect(lambda finished: at_end.append((device.output, device.current_a)))
@@ -38,7 +41,16 @@ def test_sigterm_aborts_the_run_with_the_output_off_and_closes_the_window(qtbot,
     try:
         runner = window.session.start_run(GalvanostaticHold(current_density_mA_cm2=0.1, duration_s=7_000_000,
                                                             sample_period_s=1.0))
-        qtbot.waitUntil(lambda: bench.clock.now() > 50 and device.output, timeout=60_000)
+        clock.allow(60)
+        qtbot.waitUntil(lambda: clock.held and device.output, timeout=60_000)
+        abort = runner.abort
+
+        def abort_and_let_time_run(reason="aborted by the user"):
+            abort(reason)
+            if reason == "the session was closed":   # the window closes: the held run meets its abort
+                clock.release()
+
+        monkeypatch.setattr(runner, "abort", abort_and_let_time_run)
 
         def send():   # from another thread, while the main thread is inside Qt's event loop (in C++)
             time.sleep(0.3)
@@ -54,8 +66,10 @@ def test_sigterm_aborts_the_run_with_the_output_off_and_closes_the_window(qtbot,
         sender.join(5)
         finished = runner.wait(10)
     finally:
+        clock.release()
         termination.restore()
         signal.signal(signal.SIGTERM, previous)
+    assert asked == [], "nobody may be there to answer: closing on a signal does not ask"
     assert not_handled == []
     assert finished is not None
     assert (finished.status, finished.reason) == ("aborted", "terminated by signal SIGTERM")
