@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ui.entry import duration_text, parse_number, parse_numbers
+from ui.entry import duration_text, parse_number, parse_numbers, percent_text, time_left_text
 from ui.memory import remember
 from ui.plots.cycling import CyclingPlot
 from ui.plots.nyquist import NyquistPlot
@@ -525,6 +525,8 @@ def in_words(text: str) -> str:
 def step_text(event, plan) -> str:
     """'3 of 32: 1.5 mA/cm² (0.8512 mA), half-cycles of 10 min 00 s': the step as the plan numbers it."""
     steps = plan.steps
+    if plan.kind == "sequence":   # it numbers the steps of all its procedures; its plan counts the procedures
+        return f"{event.step + 1}: {in_words(event.label)}"
     text = f"{event.step + 1} of {len(steps)}: {in_words(event.label)}"
     if 0 <= event.step < len(steps):
         planned = steps[event.step]
@@ -624,8 +626,13 @@ class RunPage(QWizardPage):
         if not self._following():
             return
         self.progress.setValue(int(1000 * progress.fraction))
-        self.progress.setFormat(f"{progress.fraction:.0%}")  # rounded as the window's status bar says it
-        self.time_left.setText(duration_text(progress.remaining_s) + " at most")
+        self.progress.setFormat(percent_text(progress.fraction))  # as the window's status bar says it
+        left = time_left_text(progress)
+        if left.startswith("time left"):      # 'time left unknown'
+            left = left.removeprefix("time left ")
+        elif not progress.at_least:           # the whole plan, if no short ends it before
+            left = left.removesuffix(" left") + " at most"
+        self.time_left.setText(left.removesuffix(" left"))
 
     def _safety(self, event) -> None:
         if not self._following():

@@ -47,6 +47,23 @@ def parse_time(text: str, name: str) -> tuple[float, str]:
     raise ValueError(f"{name}: the unit must be 's' or 'cycles', got {parts[1]!r}.")
 
 
+def time_left_text(progress) -> str:
+    """The time left of a run under way, never a confident 0 while it goes on: '3 h 05 min left',
+    'at least 10 min 00 s left' (a step runs longer than planned), 'time left unknown'."""
+    remaining = progress.remaining_s
+    if remaining is None or not math.isfinite(remaining) or (remaining <= 0 and progress.fraction < 1):
+        return "time left unknown"
+    if remaining <= 0:
+        return "nothing left"
+    text = "< 1 s" if remaining < 1 else duration_text(math.ceil(remaining))
+    return f"at least {text} left" if progress.at_least else f"{text} left"
+
+
+def percent_text(fraction: float) -> str:
+    """'42 %': rounded down, so that a run is said 100 % only when it is done."""
+    return f"{math.floor(100 * min(max(fraction, 0.0), 1.0) + 1e-9):.0f} %"
+
+
 def duration_text(seconds: float | None) -> str:
     """12 s, 7 min 30 s, 3 h 05 min."""
     if seconds is None or not math.isfinite(seconds):

@@ -37,7 +37,7 @@ from ui.alarm_banner import AlarmBanner
 from ui.ccd_wizard import CCDWizard, CellPage, in_words, step_text
 from ui.compare import CompareDialog
 from ui.controls import HoldControl, StageControl, SweepControl
-from ui.entry import duration_text
+from ui.entry import duration_text, percent_text, time_left_text
 from ui.fit_panel import FitPanel
 from ui.gui_gc import GuiThreadCollector
 from ui.history import HistoryPanel
@@ -492,13 +492,14 @@ class MainWindow(QMainWindow):
 
     def _progress(self, progress) -> None:
         self.progress_bar.setValue(int(1000 * progress.fraction))
-        self.progress_label.setText(f"{progress.fraction:.0%} · {duration_text(progress.remaining_s)} left")
+        self.progress_label.setText(f"{percent_text(progress.fraction)} · {time_left_text(progress)}")
 
     def _step(self, event) -> None:
         if self.runner is None:
             return
         upcoming = ""
-        if 0 <= event.step + 1 < len(self._steps) and "short" not in event.label:
+        if (self.runner.plan.kind != "sequence" and 0 <= event.step + 1 < len(self._steps)
+                and "short" not in event.label):
             upcoming = f" · next: {self._steps[event.step + 1]}"
         since = time.strftime("%H:%M:%S", time.localtime(self._run_started_wall))
         self.say(f"{self.runner.procedure.label} since {since} · step {step_text(event, self.runner.plan)}"

@@ -245,9 +245,10 @@ class _ProgressBar:
             self.label = event.label
         elif isinstance(event, Progress):
             left_wall = None if event.remaining_s is None else event.remaining_s / self.speed
+            at_least = ">= " if event.at_least else ""
             text = (
-                f"{event.fraction:6.1%}  elapsed {_hours(event.elapsed_s)}  left {_hours(event.remaining_s)}"
-                f" (wall {_hours(left_wall)})  {self.label}"
+                f"{event.fraction:6.1%}  elapsed {_hours(event.elapsed_s)}  left {at_least}{_hours(event.remaining_s)}"
+                f" (wall {at_least}{_hours(left_wall)})  {self.label}"
             )
             if self.tty:
                 bar = "#" * int(30 * event.fraction)

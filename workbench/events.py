@@ -73,10 +73,22 @@ class StepStarted(Event):
 
 @dataclass(frozen=True)
 class Progress(Event):
+    """How far a run is along its plan.
+
+    ``remaining_s`` is the time left if the rest goes as planned, or None when it is not known (the
+    run has gone past its plan's time and where it stands is not known). With ``at_least`` it is only a
+    lower bound: the step under way takes longer than planned and its end is not known; the time left
+    is at least that of the steps after it. ``step``/``steps``: the plan's step under way (0-based) and
+    how many the plan has, when known.
+    """
+
     fraction: float
     elapsed_s: float
     remaining_s: float | None
     label: str = ""
+    at_least: bool = False
+    step: int | None = None
+    steps: int = 0
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ class Runner:
         self.progress_interval_s = progress_interval_s
         self.run_id: int | None = None
         self.state = "idle"
-        self.progress = Progress(0.0, 0.0, self.plan.total_duration_s)
+        self.progress = Progress(0.0, 0.0, self.plan.total_duration_s, steps=len(self.plan.steps))
         self.finished: RunFinished | None = None
         self.safety_event: SafetyEvent | None = None
         self.output_off_latency_s: float | None = None
@@ -137,6 +137,7 @@ class Runner:
         self._last_progress_wall = 0.0
         self._listener_errors = 0
         self._step: tuple[int, float] | None = None  # (index of the step under way, active time it began)
+        self._part: tuple[int, float] | None = None  # a sequence's: (its procedure under way, when it began)
         self._spectrum_temperature_read = False
         self.ctx: RunContext | None = None
         #: Why the galvanostat's output could not be switched off (its state unknown), else None.
@@ -386,8 +387,9 @@ class Runner:
             reason = f"{reason}; the store could not record the end of the run: {exc}".lstrip("; ")
         self.finished = RunFinished(self.run_id, status, reason, result, recorded=recorded)
         self.state = "finished"
-        self.progress = Progress(
-            1.0 if status == "completed" else self.progress.fraction, self.progress.elapsed_s, 0.0
+        self.progress = replace(
+            self.progress, fraction=1.0 if status == "completed" else self.progress.fraction, remaining_s=0.0,
+            at_least=False,
         )
         self._emit(StateChanged("finished"))
         self._emit(self.finished)
@@ -423,7 +425,7 @@ class Runner:
             self._emit(item)
         else:
             self._emit(item)
-        self._maybe_progress(isinstance(item, StepStarted))
+        self._maybe_progress(isinstance(item, StepStarted) or self._new_part())
 
     def _record(self, kind: str, payload: Any, time_s: float | None = None) -> None:
         try:
@@ -440,21 +442,44 @@ class Runner:
         self.progress = self._progress_at(elapsed)
         self._emit(self.progress)
 
+    def _new_part(self) -> bool:
+        """A sequence began its next procedure (the plan's next step): note when; True if it did."""
+        if self.procedure.kind != "sequence":
+            return False
+        active = getattr(self.procedure, "active", None)
+        if active is None or (self._part is not None and self._part[0] == active):
+            return False
+        self._part = (active, self.ctx.active_time() if self.ctx else 0.0)
+        return True
+
     def _progress_at(self, elapsed: float) -> Progress:
-        """How far the run is along its plan. Where the procedure numbers its steps as the plan does, by
-        the steps done and the time spent in the current one (at most its planned time), so that a step
-        that takes longer than planned (a bench that cannot keep its clock) leaves the later steps' time
-        still to come; otherwise by the time elapsed."""
+        """How far the run is along its plan: by the plan's steps done and the time spent in the one under
+        way (a sequence's steps are its procedures), so that a step that takes longer than planned (a stage
+        slow to settle, a bench that cannot keep its clock) leaves the later steps' time still to come.
+
+        The time left is never a confident 0 while a step remains: once the step under way has passed its
+        planned time its end is not known, and the time left is given as at least that of the steps after
+        it (``at_least``), or as not known (None) when none follow. Without a step to go by, by the time
+        elapsed, and not known once that passes the plan's."""
         total = self.plan.total_duration_s
+        steps = len(self.plan.steps)
         if total <= 0:
-            return Progress(0.0, elapsed, None)
+            return Progress(0.0, elapsed, None, steps=steps)
         durations = [float(step.get("duration_s", 0.0)) for step in self.plan.steps]
-        index, started = self._step if self._step is not None else (None, 0.0)
-        if self.procedure.kind != "sequence" and index is not None and 0 <= index < len(durations):
-            within = min(max(elapsed - started, 0.0), durations[index])
-            done = sum(durations[:index]) + within
-            return Progress(min(0.999, done / total), elapsed, max(0.0, total - done))
-        return Progress(min(0.999, elapsed / total), elapsed, max(0.0, total - elapsed))
+        position = self._part if self.procedure.kind == "sequence" else self._step
+        index, started = position if position is not None else (None, 0.0)
+        if index is not None and 0 <= index < len(durations):
+            spent, planned = max(elapsed - started, 0.0), durations[index]
+            before, after = sum(durations[:index]), sum(durations[index + 1:])
+            if spent < planned:
+                done = before + spent
+                return Progress(min(0.999, done / total), elapsed, total - done, step=index, steps=steps)
+            fraction = min(0.999, (before + planned) / total)
+            return Progress(fraction, elapsed, after if after > 0 else None, at_least=after > 0, step=index,
+                            steps=steps)
+        if elapsed < total:
+            return Progress(min(0.999, elapsed / total), elapsed, total - elapsed, steps=steps)
+        return Progress(0.999, elapsed, None, steps=steps)
 
     def _record_spectrum_temperature(self) -> None:
         """The run's temperature is the stage's when its first spectrum began (a sequence that heats the

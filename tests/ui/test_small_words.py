@@ -42,4 +42,4 @@ def test_a_sequence_s_step_is_not_counted_against_its_procedures():
     assert step_text(StepStarted(6, "3 mA/cm2, 300 s half-cycles"), plan) == "7: 3 mA/cm², 5 min 00 s half-cycles"
     ccd = CCDTest(CCDParameters.paper(sweep_before=None))
     assert step_text(StepStarted(2, "1.5 mA/cm2, 600 s half-cycles"), ccd.plan(Sample.paper())).startswith(
-        "3 of 31: 1.5 mA/cm² (0.8512 mA)")
+        "3 of 30: 1.5 mA/cm² (0.8512 mA)")

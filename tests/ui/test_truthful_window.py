@@ -418,3 +418,35 @@ def test_the_cell_page_says_when_the_named_sample_has_shorted(open_window, qtbot
     assert dialog.page.warning.text() == ""
     dialog.close()
 
+
+# --- the status bar never says no time is left while the run goes on ---------------------------------------
+def test_the_status_bar_says_at_least_when_a_step_runs_late_and_never_0_s_left_while_running(open_window, qtbot):
+    from workbench.procedures import HoldParameters, Sequence, SequenceParameters, TemperatureStepParameters
+
+    clock = SteppedClock()
+    window = open_window(clock=clock)
+    # planned as if the stage were at 40 degC already (60 s of stability); it is at 25 degC: ~150 s late
+    late = TemperatureStepParameters(setpoint_c=40.0, ramp_c_per_min=10.0, stable_for_s=60.0,
+                                     expected_start_c=40.0, sample_period_s=5.0)
+    hold = HoldParameters(current_density_mA_cm2=0.5, duration_s=600.0, sample_period_s=10.0)
+    runner = window.session.start_run(Sequence(SequenceParameters(steps=(late, hold))))
+    runner.progress_interval_s = 0.0  # every step of the clock is reported (the run waits at its first sample)
+    shown = []
+    window.bridge.progress.connect(lambda p: shown.append((p.step, p.elapsed_s, window.progress_label.text())))
+    for _ in range(400):  # 5 s of bench time at a time, each shown before the next
+        clock.allow(5)
+        qtbot.waitUntil(lambda: runner.state == "finished" or clock.caught_up, timeout=30_000)
+        window.bridge.drain()
+        if runner.state == "finished":
+            break
+    clock.release()
+    _idle(qtbot, window)
+    assert window.store.runs()[-1].status == "completed"
+    texts = [text for _step, _t, text in shown]
+    assert not [t for t in texts if t.endswith(" 0 s left") or "nothing left" in t], "0 s left while running"
+    assert texts[0] == "0 % · 11 min 00 s left"
+    late_texts = [text for step, t, text in shown if step == 0 and t >= 60]
+    assert len(late_texts) > 10, "the stage took longer than planned"
+    assert all(text.endswith("% · at least 10 min 00 s left") for text in late_texts), late_texts[-1]
+    hold_texts = [text for step, _t, text in shown if step == 1]
+    assert hold_texts[0].endswith("% · 10 min 00 s left") and hold_texts[-2] == "98 % · 10 s left", hold_texts
