@@ -283,6 +283,17 @@ def _bounds(circuit: Circuit, bounds) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _spectrum_arrays(frequency_hz, z) -> tuple[np.ndarray, np.ndarray]:
+    """The spectrum as flat float and complex arrays; a ValueError saying what is wrong with it."""
+    frequency_hz = np.asarray(frequency_hz, dtype=float).ravel()
+    z = np.asarray(z, dtype=complex).ravel()
+    if frequency_hz.shape != z.shape:
+        raise ValueError(f"{frequency_hz.size} frequencies but {z.size} impedance values")
+    if not (np.all(np.isfinite(frequency_hz)) and np.all(frequency_hz > 0) and np.all(np.isfinite(z))):
+        raise ValueError("frequencies must be positive and finite, impedances finite")
+    return frequency_hz, z
+
+
 def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=None,
                 weighting="modulus", max_nfev: int | None = None, order_arcs: bool = True,
                 seed: int = 0) -> FitResult:
@@ -300,12 +311,7 @@ def fit_circuit(circuit, frequency_hz, z, *, initial=None, bounds=None, fixed=No
     """
     t0 = time.perf_counter()
     circuit = as_circuit(circuit)
-    frequency_hz = np.asarray(frequency_hz, dtype=float).ravel()
-    z = np.asarray(z, dtype=complex).ravel()
-    if frequency_hz.shape != z.shape:
-        raise ValueError(f"{frequency_hz.size} frequencies but {z.size} impedance values")
-    if not (np.all(np.isfinite(frequency_hz)) and np.all(frequency_hz > 0) and np.all(np.isfinite(z))):
-        raise ValueError("frequencies must be positive and finite, impedances finite")
+    frequency_hz, z = _spectrum_arrays(frequency_hz, z)
     if z.size and np.all(z == 0):
         raise ValueError("the spectrum is zero at every frequency: nothing to fit")
     if isinstance(weighting, str) and weighting in ("modulus", "proportional") and np.any(z == 0):
@@ -411,10 +417,7 @@ def evaluate_fit(circuit, frequency_hz, z, values: Mapping[str, float], *, fixed
     result). For showing a fit kept earlier with its data."""
     t0 = time.perf_counter()
     circuit = as_circuit(circuit)
-    frequency_hz = np.asarray(frequency_hz, dtype=float).ravel()
-    z = np.asarray(z, dtype=complex).ravel()
-    if frequency_hz.shape != z.shape:
-        raise ValueError(f"{frequency_hz.size} frequencies but {z.size} impedance values")
+    frequency_hz, z = _spectrum_arrays(frequency_hz, z)
     p = circuit.parameter_vector(dict(values))
     fixed_idx = _names_to_indices(circuit, list(fixed), "fixed")
     fixed_map = {i: float(p[i]) for i in fixed_idx}
