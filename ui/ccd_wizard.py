@@ -627,12 +627,7 @@ class RunPage(QWizardPage):
             return
         self.progress.setValue(int(1000 * progress.fraction))
         self.progress.setFormat(percent_text(progress.fraction))  # as the window's status bar says it
-        left = time_left_text(progress)
-        if left.startswith("time left"):      # 'time left unknown'
-            left = left.removeprefix("time left ")
-        elif not progress.at_least:           # the whole plan, if no short ends it before
-            left = left.removesuffix(" left") + " at most"
-        self.time_left.setText(left.removesuffix(" left"))
+        self.time_left.setText(time_left_text(progress, upper_bound=True))  # a short may end it before
 
     def _safety(self, event) -> None:
         if not self._following():

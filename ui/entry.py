@@ -47,16 +47,21 @@ def parse_time(text: str, name: str) -> tuple[float, str]:
     raise ValueError(f"{name}: the unit must be 's' or 'cycles', got {parts[1]!r}.")
 
 
-def time_left_text(progress) -> str:
+def time_left_text(progress, *, upper_bound: bool = False) -> str:
     """The time left of a run under way, never a confident 0 while it goes on: '3 h 05 min left',
-    'at least 10 min 00 s left' (a step runs longer than planned), 'time left unknown'."""
+    'at least 10 min 00 s left' (a step runs longer than planned), 'time left unknown'.
+
+    ``upper_bound``: the words of a run that may end early (a CCD test ends at the short): '3 h 05 min at
+    most', 'at least 10 min 00 s', 'unknown', 'none'."""
     remaining = progress.remaining_s
     if remaining is None or not math.isfinite(remaining) or (remaining <= 0 and progress.fraction < 1):
-        return "time left unknown"
+        return "unknown" if upper_bound else "time left unknown"
     if remaining <= 0:
-        return "nothing left"
+        return "none" if upper_bound else "nothing left"
     text = "< 1 s" if remaining < 1 else duration_text(math.ceil(remaining))
-    return f"at least {text} left" if progress.at_least else f"{text} left"
+    if progress.at_least:
+        return f"at least {text}" + ("" if upper_bound else " left")
+    return f"{text} at most" if upper_bound else f"{text} left"
 
 
 def percent_text(fraction: float) -> str:
